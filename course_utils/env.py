@@ -1,0 +1,74 @@
+"""Notebook set-up: seeds, plot style and a one-line environment report (notebook 00)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = ["DATA_DIR", "REPO_ROOT", "data_dir", "seed_everything", "setup", "environment_line"]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = REPO_ROOT / "data"
+
+
+def data_dir() -> Path:
+    """The data folder: ``$COURSE_DATA_DIR`` if set, else ``data/`` beside the package."""
+    return Path(os.environ.get("COURSE_DATA_DIR", DATA_DIR))
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python's ``random``, NumPy and PyTorch with ``seed`` (a non-negative int)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise TypeError(f"seed must be a non-negative int, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def environment_line(seed: int | None = None) -> str:
+    """One line describing the environment, e.g. for the top of a notebook."""
+    from course_utils import __version__
+
+    parts = [
+        f"course_utils {__version__}",
+        f"Python {platform.python_version()}",
+        f"torch {torch.__version__} on CPU ({torch.get_num_threads()} threads)",
+    ]
+    if seed is not None:
+        parts.append(f"seed {seed}")
+    return "Environment: " + " | ".join(parts)
+
+
+def setup(seed: int = 0, *, style: bool = True, report: bool = True) -> None:
+    """Call in a notebook's first cell: seeds everything, sets the plot style, reports.
+
+    Args:
+        seed: seed for ``random``, NumPy and PyTorch.
+        style: apply the course's matplotlib style (small, clean, readable figures).
+        report: print the one-line environment report.
+    """
+    seed_everything(seed)
+    if not isinstance(style, bool):
+        raise TypeError(f"style must be True or False, got {style!r}")
+    if style:
+        import matplotlib as mpl
+
+        mpl.rcParams.update(
+            {
+                "figure.figsize": (6.0, 3.6),
+                "figure.dpi": 90,
+                "axes.grid": True,
+                "grid.alpha": 0.3,
+                "axes.spines.top": False,
+                "axes.spines.right": False,
+                "image.cmap": "gray",
+                "animation.embed_limit": 40.0,
+            }
+        )
+    if report:
+        print(environment_line(seed))
