@@ -1,0 +1,69 @@
+"""The course's command line.
+
+    python -m course_utils doctor            is this machine ready? (exit 1 with fixes if not)
+    python -m course_utils data build        generate all offline data (deterministic)
+    python -m course_utils data verify       check the data against the committed checksums
+    python -m course_utils quiz [...]        interview drill in the terminal (see --help)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def _data(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_utils data", description="Build or verify the offline course data.")
+    parser.add_argument("action", choices=["build", "verify"])
+    parser.add_argument("--write-checksums", action="store_true", help="(maintainers) rewrite data/checksums.json after an intended change of the data")
+    args = parser.parse_args(argv)
+    from course_utils import data
+
+    if args.action == "build":
+        start = time.perf_counter()
+        print(f"Building course data into {data.generated_dir()}")
+        data.build(write_checksums=args.write_checksums)
+        problems = data.verify()
+        if problems:
+            print("Built, but the files differ from data/checksums.json:")
+            for p in problems:
+                print(f"  - {p}")
+            print("Fix: make sure the pinned packages are installed (`python -m course_utils doctor`).")
+            return 1
+        print(f"Done in {time.perf_counter() - start:.0f} s: every file matches data/checksums.json.")
+        return 0
+    problems = data.verify()
+    if problems:
+        print("Data problems:")
+        for p in problems:
+            print(f"  - {p}")
+        print("Fix: run `python -m course_utils data build`.")
+        return 1
+    print("Data OK: every file matches data/checksums.json.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"doctor", "data", "quiz"}
+    if not argv or argv[0] in {"-h", "--help"} or argv[0] not in commands:
+        print(__doc__.strip())
+        if argv and argv[0] not in {"-h", "--help"}:
+            print(f"\nunknown command {argv[0]!r}; choose one of: {', '.join(sorted(commands))}", file=sys.stderr)
+            return 2
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command == "doctor":
+        from course_utils.doctor import run_doctor
+
+        return run_doctor()
+    if command == "data":
+        return _data(rest)
+    from course_utils import quiz
+
+    return quiz.main(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

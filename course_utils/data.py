@@ -1,0 +1,140 @@
+"""Build and verify the course's offline data: ``python -m course_utils data build|verify``.
+
+Everything is generated from fixed seeds into ``data/generated/`` and checked against the
+SHA-256 checksums committed in ``data/checksums.json``. Nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from course_utils.datasets import (
+    SPLIT_SIZES,
+    _SPLIT_SEED,
+    generated_dir,
+    make_glyphs,
+    make_motion_clips,
+    save_array,
+)
+from course_utils.env import data_dir
+
+__all__ = ["BASE_SEED", "build", "checksums_path", "make_pan_zoom_frames", "sha256", "verify"]
+
+BASE_SEED = 2024
+VIDEO_NAME = "pan_zoom.mp4"
+VIDEO_FPS = 12
+VIDEO_SIZE = (96, 128)  # (H, W)
+VIDEO_FRAMES = 48
+
+
+def checksums_path() -> Path:
+    return data_dir() / "checksums.json"
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def make_pan_zoom_frames(num_frames: int = VIDEO_FRAMES, size: tuple[int, int] = VIDEO_SIZE) -> np.ndarray:
+    """Pan and zoom across matplotlib's bundled photograph of Grace Hopper.
+
+    Returns:
+        uint8 array (T, H, W, 3): a virtual camera that zooms in while panning right.
+    """
+    import torch
+    import torchvision.transforms.v2.functional as F
+    from matplotlib import cbook
+
+    with cbook.get_sample_data("grace_hopper.jpg") as fh:
+        import matplotlib.image as mpimg
+
+        photo = mpimg.imread(fh, format="jpg")  # (H, W, 3) uint8
+    img = torch.from_numpy(np.array(photo)).permute(2, 0, 1)  # (3, H, W)
+    _, ph, pw = img.shape
+    out_h, out_w = size
+    frames = []
+    for i in range(num_frames):
+        p = i / max(num_frames - 1, 1)
+        ease = 0.5 - 0.5 * math.cos(math.pi * p)  # smooth start and stop
+        crop_h = int(round(ph * (0.85 - 0.45 * ease)))  # zoom in
+        crop_w = int(round(crop_h * out_w / out_h))
+        top = int(round((ph - crop_h) * (0.2 + 0.1 * ease)))
+        left = int(round((pw - crop_w) * (0.1 + 0.7 * ease)))  # pan right
+        crop = F.resized_crop(img, top, left, crop_h, crop_w, [out_h, out_w], antialias=True)
+        frames.append(crop.permute(1, 2, 0).numpy())
+    return np.stack(frames)
+
+
+def _files() -> dict[str, callable]:
+    """Every generated file and the function that writes it."""
+    jobs = {}
+    for split, n in SPLIT_SIZES["motion"].items():
+        seed = BASE_SEED + _SPLIT_SEED[split]
+
+        def motion(split=split, n=n, seed=seed):
+            clips, labels = make_motion_clips(n // 8, seed=seed)
+            return {f"motion_{split}_clips.npy.gz": clips.numpy(), f"motion_{split}_labels.npy.gz": labels.numpy()}
+
+        jobs[f"motion_{split}"] = motion
+    for split, n in SPLIT_SIZES["glyphs"].items():
+        seed = BASE_SEED + 100 + _SPLIT_SEED[split]
+
+        def glyphs(split=split, n=n, seed=seed):
+            images, labels = make_glyphs(n // 10, seed=seed)
+            return {f"glyphs_{split}_images.npy.gz": images.numpy(), f"glyphs_{split}_labels.npy.gz": labels.numpy()}
+
+        jobs[f"glyphs_{split}"] = glyphs
+    return jobs
+
+
+def build(out: Path | None = None, *, log=print, write_checksums: bool = False) -> dict[str, str]:
+    """Generate every data file into ``out`` (default ``data/generated``).
+
+    Returns the SHA-256 of each file. With ``write_checksums`` the committed checksum file
+    is rewritten (only for course maintainers after an intended change of the data).
+    """
+    from course_utils.video_io import write_video
+
+    out = Path(out) if out is not None else generated_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    sums: dict[str, str] = {}
+    for name, job in _files().items():
+        log(f"  generating {name} ...")
+        for fname, array in job().items():
+            save_array(out / fname, array)
+            sums[fname] = sha256(out / fname)
+    log(f"  encoding {VIDEO_NAME} (H.264, {VIDEO_FRAMES} frames at {VIDEO_FPS} fps) ...")
+    write_video(out / VIDEO_NAME, make_pan_zoom_frames(), fps=VIDEO_FPS)
+    sums[VIDEO_NAME] = sha256(out / VIDEO_NAME)
+    if write_checksums:
+        checksums_path().write_text(json.dumps(dict(sorted(sums.items())), indent=2) + "\n")
+    return sums
+
+
+def verify(root: Path | None = None) -> list[str]:
+    """Compare the generated files with the committed checksums.
+
+    Returns a list of problems (empty when everything is present and intact).
+    """
+    root = Path(root) if root is not None else generated_dir()
+    cpath = checksums_path()
+    if not cpath.exists():
+        return [f"{cpath} is missing (it is part of the repository: restore it with git)"]
+    expected = json.loads(cpath.read_text())
+    problems = []
+    for fname, digest in expected.items():
+        path = root / fname
+        if not path.exists():
+            problems.append(f"{fname}: missing")
+        elif sha256(path) != digest:
+            problems.append(f"{fname}: checksum mismatch (file changed or built by a different version)")
+    return problems
