@@ -1,0 +1,65 @@
+# Video Deep Learning from First Principles: the two commands of the README.
+#   make lab    creates the environment if missing, builds the data, opens JupyterLab
+#   make test   creates the environment if missing, builds the data, runs every test
+#               (lint, unit tests, then nbval re-running every notebook)
+#
+# The environment lives outside the clone, keyed by the exact pins (a hash of
+# requirements.txt): clones share it, and any changed pin creates a fresh one.
+# Override with `make test VENV=/path/to/venv`; `.venv` in the clone links to it.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PIN_HASH := $(shell sha256sum requirements.txt | cut -c1-12)
+ENV_ROOT ?= $(HOME)/.cache/vdl-course
+VENV ?= $(ENV_ROOT)/env-$(PIN_HASH)
+PY := $(VENV)/bin/python
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+LAB_ARGS ?=
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
+.PHONY: help env data lab test test-unit test-notebooks lint doctor clean-env
+
+help:
+	@echo "make lab     open the course in JupyterLab (sets everything up first)"
+	@echo "make test    run the whole test suite: lint, unit tests, nbval on every notebook"
+	@echo "make doctor  check this machine: Python, torch, torchvision, PyAV, widgets, data"
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "The course needs Python 3.11; found " + sys.version.split()[0] + ". Set PYTHON=/path/to/python3.11.")'
+	@echo ">> creating the course environment in $(VENV) (pinned packages, about 6 GB, a few minutes once)"
+	rm -rf "$(VENV)"
+	$(PYTHON) -m venv "$(VENV)"
+	"$(PY)" -m pip install --quiet --upgrade pip
+	"$(PY)" -m pip install --quiet -r requirements.txt
+	touch "$@"
+
+env: $(VENV)/.installed
+	@"$(PY)" -m pip install --quiet --no-deps --no-build-isolation -e . > "$(VENV)/editable-install.log" 2>&1 \
+		|| { cat "$(VENV)/editable-install.log"; exit 1; }
+	@ln -sfn "$(VENV)" .venv
+
+data: env
+	@"$(PY)" -m course_utils data verify >/dev/null 2>&1 || "$(PY)" -m course_utils data build
+
+lab: data
+	"$(VENV)/bin/jupyter" lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
+
+lint: env
+	"$(VENV)/bin/ruff" check course_utils tests benchmarks
+
+test-unit: data
+	"$(PY)" -m pytest -q tests
+
+test-notebooks: data
+	"$(PY)" -m pytest -q $(NBVAL) notebooks
+
+test: lint test-unit test-notebooks
+
+doctor: env
+	"$(PY)" -m course_utils doctor
+
+clean-env:
+	rm -rf "$(VENV)" .venv
