@@ -1,0 +1,91 @@
+"""Benchmark of course_utils.conv (notebook 01): vectorized vs torch, loop vs vectorized.
+
+Run: ``python benchmarks/bench_conv.py`` (about 10 s on 2 CPU cores).
+
+Bars (issue 3):
+* vectorized conv2d within 5x of torch.nn.functional.conv2d on a (8, 16, 64, 64)
+  input with 32 3x3 filters (padding 1);
+* vectorized conv2d at least 100x faster than the plain-loop conv2d on an input where
+  the loop takes about a second ((1, 16, 56, 56), 16 3x3 filters, padding 1).
+
+Timings are the best of several repeats (the minimum is the least disturbed by other
+processes on a shared machine); all ratios come from one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+from course_utils.conv import conv2d, conv2d_loop
+
+
+def best_time(fn, repeat: int = 15, warmup: int = 2) -> float:
+    """Minimum wall-clock seconds of ``fn()`` over ``repeat`` calls after ``warmup``."""
+    for _ in range(warmup):
+        fn()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def run(repeat: int = 15) -> dict[str, float]:
+    torch.manual_seed(0)
+    x = torch.randn(8, 16, 64, 64)  # (N, C_in, H, W)
+    w = torch.randn(32, 16, 3, 3)  # (C_out, C_in, kH, kW)
+    b = torch.randn(32)
+    err = (conv2d(x, w, b, padding=1) - F.conv2d(x, w, b, padding=1)).abs().max().item()
+    t_torch = best_time(lambda: F.conv2d(x, w, b, padding=1), repeat)
+    t_vec = best_time(lambda: conv2d(x, w, b, padding=1), repeat)
+
+    xs = torch.randn(1, 16, 56, 56)
+    ws = torch.randn(16, 16, 3, 3)
+    start = time.perf_counter()
+    y_loop = conv2d_loop(xs, ws, padding=1)
+    t_loop = time.perf_counter() - start
+    t_vec_small = best_time(lambda: conv2d(xs, ws, padding=1), repeat)
+    err_loop = (y_loop - conv2d(xs, ws, padding=1)).abs().max().item()
+    return {
+        "torch_ms": t_torch * 1e3,
+        "vectorized_ms": t_vec * 1e3,
+        "vectorized_over_torch": t_vec / t_torch,
+        "max_error_vs_torch": err,
+        "loop_s": t_loop,
+        "vectorized_small_ms": t_vec_small * 1e3,
+        "loop_over_vectorized": t_loop / t_vec_small,
+        "max_error_loop": err_loop,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args(argv)
+    r = run(args.repeat)
+    print(f"torch threads: {torch.get_num_threads()}")
+    print("(8, 16, 64, 64) input, 32 3x3 filters, padding 1:")
+    print(f"  torch.nn.functional.conv2d  {r['torch_ms']:8.2f} ms")
+    print(
+        f"  course_utils.conv.conv2d    {r['vectorized_ms']:8.2f} ms   "
+        f"ratio {r['vectorized_over_torch']:.2f}x (bar: <= 5x)   max error {r['max_error_vs_torch']:.1e}"
+    )
+    print("(1, 16, 56, 56) input, 16 3x3 filters, padding 1:")
+    print(f"  conv2d_loop                 {r['loop_s']:8.2f} s")
+    print(
+        f"  conv2d (vectorized)         {r['vectorized_small_ms']:8.2f} ms   "
+        f"speed-up {r['loop_over_vectorized']:.0f}x (bar: >= 100x)   max error {r['max_error_loop']:.1e}"
+    )
+    ok = r["vectorized_over_torch"] <= 5 and r["loop_over_vectorized"] >= 100
+    print("bars met:", ok)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
