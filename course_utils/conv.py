@@ -347,7 +347,7 @@ def _conv_loop_nd(
 
 
 def conv1d_loop(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
-    """``conv1d`` with plain Python loops over batch, output channel and position (slow)."""
+    """``conv1d`` with plain Python loops over batch, output channel and position (notebook 01; slow)."""
     return _conv_loop_nd(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d_loop")
 
 
@@ -397,7 +397,7 @@ def conv2d_loop(
 
 
 def conv3d_loop(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
-    """``conv3d`` with plain Python loops (slow; for checking on tiny clips)."""
+    """``conv3d`` with plain Python loops (notebook 01; slow, for checking on tiny clips)."""
     return _conv_loop_nd(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d_loop")
 
 
@@ -439,7 +439,7 @@ def col2im(
     padding: IntOrTuple = 0,
     stride: IntOrTuple = 1,
 ) -> Tensor:
-    """The adjoint of :func:`im2col`: add every column back where its window came from.
+    """The adjoint of :func:`im2col`: add every column back where its window came from (notebook 01).
 
     ``(N, C * kH * kW, L) -> (N, C, H, W)`` like ``torch.nn.functional.fold``; entries
     covered by several windows receive the sum. This is the backward pass of im2col.
@@ -536,7 +536,7 @@ def conv2d_backward(
 
 
 class Conv2dFunction(torch.autograd.Function):
-    """``conv2d`` as an autograd Function whose backward is :func:`conv2d_backward`."""
+    """``conv2d`` as an autograd Function whose backward is :func:`conv2d_backward` (notebook 01)."""
 
     @staticmethod
     def forward(ctx, input, weight, bias, stride, padding, dilation, groups):  # noqa: D102
@@ -553,12 +553,12 @@ class Conv2dFunction(torch.autograd.Function):
 
 
 def conv2d_manual(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
-    """``conv2d`` that uses the hand-written backward (check it with ``torch.autograd.gradcheck``)."""
+    """``conv2d`` that uses the hand-written backward; check it with ``gradcheck`` (notebook 01)."""
     return Conv2dFunction.apply(input, weight, bias, stride, padding, dilation, groups)
 
 
 def numeric_gradient(f, x: Tensor, eps: float = 1e-6) -> Tensor:
-    """Central differences ``(f(x + eps e_i) - f(x - eps e_i)) / 2 eps`` for a scalar ``f``.
+    """Central differences ``(f(x + eps e_i) - f(x - eps e_i)) / 2 eps`` of a scalar ``f`` (notebook 01).
 
     One pair of evaluations per entry of ``x``: only for tiny float64 tensors.
     """
@@ -783,7 +783,7 @@ def _layer_spec(layer: Any) -> list[tuple[Any, Any, Any, str]]:
 
 
 def receptive_field_table(layers: Iterable[Any]) -> list[dict[str, Any]]:
-    """Layer by layer: the receptive field and the jump (input pixels per output step).
+    """Layer by layer: the receptive field and the jump (input pixels per output step). Notebook 01.
 
     Recurrence: ``jump_l = jump_{l-1} * s_l`` and ``rf_l = rf_{l-1} + d_l (k_l - 1) jump_{l-1}``,
     starting from ``rf_0 = jump_0 = 1`` (one input pixel sees itself).
