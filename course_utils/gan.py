@@ -1,0 +1,699 @@
+"""GANs from first principles: data, networks, one training step, measures (notebook 04).
+
+Everything notebook ``04_gan_training`` builds, in one place:
+
+* **Toy data**: :func:`ring_centers` / :func:`sample_ring`, the classic 2D ring of 8 Gaussians.
+* **Networks**: :class:`MLPGenerator` / :class:`MLPDiscriminator` (any output shape),
+  :class:`DCGANGenerator` / :class:`DCGANDiscriminator` for 32x32 images (the DCGAN
+  guidelines: strided convolutions, batch norm, ReLU in G, LeakyReLU in D, tanh output),
+  and :class:`VideoGenerator` / :class:`VideoDiscriminator`, a MoCoGAN-style clip GAN
+  (a content latent per clip plus a recurrent motion latent per frame).
+* **Losses**: :func:`discriminator_loss`, :func:`generator_loss` (non-saturating or
+  saturating, always from logits) and :func:`gradient_penalty` (WGAN-GP).
+* **One training step**: :func:`d_step`, :func:`g_step` and :func:`train_step` (both),
+  reused by every experiment through :func:`train_gan`, which records losses, D(x),
+  D(G(z)) and sample grids.
+* **Measures**: :func:`ring_metrics` (modes hit, fraction of high-quality samples) and
+  :func:`inception_like_score` / :func:`glyph_score` (an Inception-Score-like number from
+  a small classifier trained on real glyphs, :class:`GlyphClassifier`).
+
+Conventions: images and clips live in [-1, 1] inside a GAN (tanh output); use
+:func:`to_gan_range` and :func:`from_gan_range` to convert from/to the datasets' [0, 1].
+A generator has an attribute ``z_dim`` and maps noise (N, z_dim) to samples.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "GANHistory",
+    "GlyphClassifier",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "PackedDiscriminator",
+    "VideoDiscriminator",
+    "VideoGenerator",
+    "d_step",
+    "discriminator_loss",
+    "from_gan_range",
+    "g_step",
+    "generator_loss",
+    "glyph_score",
+    "gradient_penalty",
+    "inception_like_score",
+    "init_dcgan_weights",
+    "make_optimizers",
+    "ring_centers",
+    "ring_metrics",
+    "sample_noise",
+    "sample_ring",
+    "to_gan_range",
+    "train_gan",
+    "train_step",
+]
+
+LOSSES = ("nonsaturating", "saturating", "wgan-gp")
+
+
+# ------------------------------------------------------------------------------ data
+def ring_centers(n_modes: int = 8, radius: float = 2.0) -> torch.Tensor:
+    """The centres of ``n_modes`` Gaussians evenly spaced on a circle: (n_modes, 2)."""
+    if not isinstance(n_modes, int) or n_modes < 1:
+        raise ValueError(f"n_modes must be a positive int, got {n_modes!r}")
+    angles = torch.arange(n_modes, dtype=torch.float32) * (2 * math.pi / n_modes)
+    return radius * torch.stack([angles.cos(), angles.sin()], dim=1)  # (K, 2)
+
+
+def sample_ring(
+    n: int,
+    n_modes: int = 8,
+    radius: float = 2.0,
+    std: float = 0.05,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """``n`` points from a mixture of ``n_modes`` equal Gaussians on a ring: (n, 2).
+
+    Each point picks a mode uniformly at random, then adds isotropic noise of ``std``.
+    """
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    centers = ring_centers(n_modes, radius)  # (K, 2)
+    idx = torch.randint(0, n_modes, (n,), generator=generator)  # (n,)
+    noise = torch.randn(n, 2, generator=generator) * std  # (n, 2)
+    return centers[idx] + noise
+
+
+def to_gan_range(x: torch.Tensor) -> torch.Tensor:
+    """Map images in [0, 1] (float) or uint8 in [0, 255] to [-1, 1], the range of tanh."""
+    if x.dtype == torch.uint8:
+        x = x.float() / 255.0
+    return x * 2.0 - 1.0
+
+
+def from_gan_range(x: torch.Tensor) -> torch.Tensor:
+    """Map generator output in [-1, 1] back to [0, 1] for display (clamped)."""
+    return ((x + 1.0) / 2.0).clamp(0.0, 1.0)
+
+
+def sample_noise(n: int, z_dim: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Standard normal noise z: (n, z_dim)."""
+    return torch.randn(n, z_dim, generator=generator)
+
+
+# -------------------------------------------------------------------------- networks
+class MLPGenerator(nn.Module):
+    """z (N, z_dim) -> samples (N, *out_shape); tanh output when ``tanh=True`` (images).
+
+    ``hidden`` units per layer, ``depth`` hidden layers with ReLU.
+    """
+
+    def __init__(
+        self,
+        z_dim: int = 2,
+        out_shape: tuple[int, ...] = (2,),
+        hidden: int = 128,
+        depth: int = 3,
+        tanh: bool = False,
+    ):
+        super().__init__()
+        self.z_dim = z_dim
+        self.out_shape = tuple(out_shape)
+        layers: list[nn.Module] = []
+        width = z_dim
+        for _ in range(depth):
+            layers += [nn.Linear(width, hidden), nn.ReLU()]
+            width = hidden
+        layers.append(nn.Linear(width, math.prod(self.out_shape)))
+        if tanh:
+            layers.append(nn.Tanh())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(len(z), *self.out_shape)  # (N, *out_shape)
+
+
+class MLPDiscriminator(nn.Module):
+    """samples (N, *in_shape) -> one logit per sample (N,). LeakyReLU(0.2) hidden layers."""
+
+    def __init__(self, in_shape: tuple[int, ...] = (2,), hidden: int = 128, depth: int = 3):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = math.prod(in_shape)
+        for _ in range(depth):
+            layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2)]
+            width = hidden
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)  # (N,)
+
+
+class PackedDiscriminator(nn.Module):
+    """PacGAN: judge *packs* of ``pack`` samples at once, a cure for mode collapse.
+
+    samples (N, *shape) with N divisible by ``pack`` -> (N / pack, pack * prod(shape)) ->
+    ``base`` -> one logit per pack (N / pack,). Real packs almost always span several modes;
+    packs from a collapsed generator do not, so D can see the collapse and G is pushed to
+    spread out (Lin et al. 2018). ``base`` must accept inputs of ``pack * prod(shape)``
+    features, e.g. ``MLPDiscriminator(in_shape=(pack * 2,))`` for 2D points.
+    """
+
+    def __init__(self, base: nn.Module, pack: int = 4):
+        super().__init__()
+        if not isinstance(pack, int) or pack < 1:
+            raise ValueError(f"pack must be a positive int, got {pack!r}")
+        self.base, self.pack = base, pack
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if len(x) % self.pack:
+            raise ValueError(f"the batch size ({len(x)}) must be divisible by pack={self.pack}")
+        return self.base(x.reshape(len(x) // self.pack, -1))  # (N / pack,)
+
+
+def init_dcgan_weights(module: nn.Module) -> None:
+    """The DCGAN paper's initialisation: conv weights N(0, 0.02), norm weights N(1, 0.02)."""
+    for m in module.modules():
+        if isinstance(
+            m, nn.Conv2d | nn.ConvTranspose2d | nn.Conv3d | nn.ConvTranspose3d | nn.Linear
+        ):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d | nn.BatchNorm3d | nn.BatchNorm1d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+class DCGANGenerator(nn.Module):
+    """DCGAN generator for 32x32 images: z (N, z_dim) -> (N, channels, 32, 32) in [-1, 1].
+
+    Shapes: (N, z_dim, 1, 1) -> (N, 4f, 4, 4) -> (N, 2f, 8, 8) -> (N, f, 16, 16) -> (N, C, 32, 32).
+    Transposed convolutions (kernel 4, stride 2, padding 1) double the size; batch norm and
+    ReLU after each except the last, which is tanh (the DCGAN guidelines).
+    """
+
+    def __init__(self, z_dim: int = 32, width: int = 32, channels: int = 1):
+        super().__init__()
+        self.z_dim = z_dim
+        f = width
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(z_dim, 4 * f, 4, 1, 0, bias=False),  # (N, 4f, 4, 4)
+            nn.BatchNorm2d(4 * f),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(4 * f, 2 * f, 4, 2, 1, bias=False),  # (N, 2f, 8, 8)
+            nn.BatchNorm2d(2 * f),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(2 * f, f, 4, 2, 1, bias=False),  # (N, f, 16, 16)
+            nn.BatchNorm2d(f),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(f, channels, 4, 2, 1),  # (N, C, 32, 32)
+            nn.Tanh(),
+        )
+        init_dcgan_weights(self)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z.view(len(z), self.z_dim, 1, 1))
+
+
+class DCGANDiscriminator(nn.Module):
+    """DCGAN discriminator for 32x32 images: (N, C, 32, 32) -> one logit per image (N,).
+
+    Strided convolutions halve the size (no pooling), LeakyReLU(0.2), batch norm on the
+    inner layers (``norm="batch"``), or none (``norm="none"``, required by WGAN-GP, whose
+    penalty is per sample and must not mix samples through batch statistics).
+    """
+
+    def __init__(self, width: int = 32, channels: int = 1, norm: str = "batch"):
+        super().__init__()
+        if norm not in ("batch", "none"):
+            raise ValueError(f"norm must be 'batch' or 'none', got {norm!r}")
+        f = width
+
+        def bn(c: int) -> nn.Module:
+            return nn.BatchNorm2d(c) if norm == "batch" else nn.Identity()
+
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, f, 4, 2, 1),  # (N, f, 16, 16)
+            nn.LeakyReLU(0.2, True),
+            nn.Conv2d(f, 2 * f, 4, 2, 1, bias=False),  # (N, 2f, 8, 8)
+            bn(2 * f),
+            nn.LeakyReLU(0.2, True),
+            nn.Conv2d(2 * f, 4 * f, 4, 2, 1, bias=False),  # (N, 4f, 4, 4)
+            bn(4 * f),
+            nn.LeakyReLU(0.2, True),
+            nn.Conv2d(4 * f, 1, 4, 1, 0),  # (N, 1, 1, 1)
+        )
+        init_dcgan_weights(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).flatten()  # (N,)
+
+
+class VideoGenerator(nn.Module):
+    """MoCoGAN-style clip generator: (N, z_dim) noise -> clips (N, T, C, 32, 32) in [-1, 1].
+
+    The noise is split into a *content* code z_c (N, content_dim), the same for every frame
+    (what the clip shows), and the initial state of a GRU that turns per-frame noise
+    e_t (N, motion_dim) into a *motion* code z_m(t) (N, motion_dim) (how it moves). One
+    shared image generator (:class:`DCGANGenerator`) renders each frame from [z_c, z_m(t)].
+    ``z_dim = content_dim + motion_dim``; the per-frame noise is drawn inside ``forward``.
+    """
+
+    def __init__(
+        self,
+        content_dim: int = 24,
+        motion_dim: int = 8,
+        num_frames: int = 8,
+        width: int = 24,
+        channels: int = 1,
+    ):
+        super().__init__()
+        self.content_dim, self.motion_dim, self.num_frames = content_dim, motion_dim, num_frames
+        self.z_dim = content_dim + motion_dim
+        self.rnn = nn.GRUCell(motion_dim, motion_dim)
+        self.frames = DCGANGenerator(z_dim=self.z_dim, width=width, channels=channels)
+
+    def motion_codes(self, h0: torch.Tensor, num_frames: int | None = None) -> torch.Tensor:
+        """Run the motion GRU from state h0 (N, motion_dim): codes (N, T, motion_dim)."""
+        t_len = num_frames or self.num_frames
+        h, codes = h0, []
+        for _ in range(t_len):
+            eps = torch.randn(len(h0), self.motion_dim, device=h0.device)  # (N, m)
+            h = self.rnn(eps, h)  # (N, m)
+            codes.append(h)
+        return torch.stack(codes, dim=1)  # (N, T, m)
+
+    def forward(self, z: torch.Tensor, num_frames: int | None = None) -> torch.Tensor:
+        n = len(z)
+        z_c, h0 = z[:, : self.content_dim], z[:, self.content_dim :]  # (N, c), (N, m)
+        z_m = self.motion_codes(h0, num_frames)  # (N, T, m)
+        t_len = z_m.shape[1]
+        codes = torch.cat([z_c.unsqueeze(1).expand(-1, t_len, -1), z_m], dim=2)  # (N, T, c+m)
+        frames = self.frames(codes.reshape(n * t_len, -1))  # (N*T, C, H, W)
+        return frames.view(n, t_len, *frames.shape[1:])  # (N, T, C, H, W)
+
+
+class VideoDiscriminator(nn.Module):
+    """3D-convolution clip discriminator: clips (N, T, C, 32, 32) -> one logit per clip (N,).
+
+    It sees space *and* time at once, so it can reject clips whose frames are fine one by
+    one but do not move coherently. Strided in space (32 -> 4) and mildly in time.
+    """
+
+    def __init__(self, width: int = 24, channels: int = 1):
+        super().__init__()
+        f = width
+        self.net = nn.Sequential(
+            nn.Conv3d(channels, f, (3, 4, 4), (1, 2, 2), (1, 1, 1)),  # (N, f, T, 16, 16)
+            nn.LeakyReLU(0.2, True),
+            nn.Conv3d(f, 2 * f, (3, 4, 4), (2, 2, 2), (1, 1, 1), bias=False),  # (N, 2f, T/2, 8, 8)
+            nn.BatchNorm3d(2 * f),
+            nn.LeakyReLU(0.2, True),
+            nn.Conv3d(
+                2 * f, 4 * f, (3, 4, 4), (2, 2, 2), (1, 1, 1), bias=False
+            ),  # (N, 4f, T/4, 4, 4)
+            nn.BatchNorm3d(4 * f),
+            nn.LeakyReLU(0.2, True),
+            nn.AdaptiveAvgPool3d((1, 4, 4)),  # (N, 4f, 1, 4, 4)
+            nn.Flatten(),
+            nn.Linear(4 * f * 16, 1),
+        )
+        init_dcgan_weights(self)
+
+    def forward(self, clips: torch.Tensor) -> torch.Tensor:
+        x = clips.transpose(1, 2)  # (N, C, T, H, W), the layout Conv3d expects
+        return self.net(x).squeeze(1)  # (N,)
+
+
+class GlyphClassifier(nn.Module):
+    """A small CNN digit classifier for 32x32 glyphs in [-1, 1]: (N, 1, 32, 32) -> logits (N, 10).
+
+    Trained on real glyphs in a few seconds; :func:`glyph_score` uses it to judge samples.
+    """
+
+    def __init__(self, width: int = 16, num_classes: int = 10):
+        super().__init__()
+        f = width
+        self.net = nn.Sequential(
+            nn.Conv2d(1, f, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (N, f, 16, 16)
+            nn.Conv2d(f, 2 * f, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (N, 2f, 8, 8)
+            nn.Conv2d(2 * f, 4 * f, 3, padding=1),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),  # (N, 4f, 1, 1)
+            nn.Flatten(),
+            nn.Linear(4 * f, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+# ---------------------------------------------------------------------------- losses
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """The discriminator's loss from logits: BCE(D(x), 1) + BCE(D(G(z)), 0), each a mean.
+
+    Equals -[log sigma(a_real) + log(1 - sigma(a_fake))] averaged; computed with
+    ``binary_cross_entropy_with_logits`` (stable for large |logits|), never Sigmoid + BCE.
+    """
+    real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+    fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    return real + fake
+
+
+def generator_loss(fake_logits: torch.Tensor, kind: str = "nonsaturating") -> torch.Tensor:
+    """The generator's loss from the discriminator's logits on fakes, a (N,) tensor.
+
+    * ``"nonsaturating"``: -log D(G(z)) = BCE(logits, 1) = softplus(-a), the one to use.
+    * ``"saturating"``: log(1 - D(G(z))) = -softplus(a), the original minimax form, whose
+      gradient vanishes exactly when D confidently rejects the fakes (early training).
+    * ``"wgan-gp"``: -mean critic score.
+    """
+    if kind == "nonsaturating":
+        return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+    if kind == "saturating":
+        return -F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    if kind == "wgan-gp":
+        return -fake_logits.mean()
+    raise ValueError(f"kind must be one of {LOSSES}, got {kind!r}")
+
+
+def gradient_penalty(
+    critic: Callable[[torch.Tensor], torch.Tensor],
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    alpha: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """WGAN-GP penalty E[(||grad_x D(x_hat)||_2 - 1)^2] on random interpolates (a scalar).
+
+    x_hat = alpha * real + (1 - alpha) * fake with alpha ~ U(0, 1) per sample: real and fake
+    (N, ...), alpha (N,) (drawn if None). The gradient norm is taken per sample over all
+    non-batch dimensions; ``create_graph=True`` so the penalty itself can be trained.
+    """
+    if real.shape != fake.shape:
+        raise ValueError(
+            f"real and fake must have the same shape, got {tuple(real.shape)} and {tuple(fake.shape)}"
+        )
+    n = len(real)
+    if alpha is None:
+        alpha = torch.rand(n, device=real.device)
+    alpha = alpha.view(n, *([1] * (real.dim() - 1)))  # (N, 1, ...) broadcast over the sample
+    x_hat = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
+    scores = critic(x_hat)  # (N,)
+    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)  # (N, ...)
+    norms = grad.flatten(1).norm(dim=1)  # (N,)
+    return ((norms - 1.0) ** 2).mean()
+
+
+# ----------------------------------------------------------------------- one step
+def d_step(
+    G: nn.Module,
+    D: nn.Module,
+    opt_d: torch.optim.Optimizer,
+    real: torch.Tensor,
+    *,
+    loss: str = "nonsaturating",
+    gp_weight: float = 10.0,
+) -> dict[str, float]:
+    """One discriminator update on a real batch (N, ...). Only D's parameters change.
+
+    Reads top to bottom: draw noise, make fakes *without* a graph back into G (``no_grad``:
+    the D step must not backpropagate into G), zero D's gradients, compute the loss, step.
+    Returns the loss and the mean D(x) and D(G(z)) (probabilities; raw critic scores for
+    WGAN-GP).
+    """
+    n = len(real)
+    z = torch.randn(n, G.z_dim)  # (N, z_dim)
+    with torch.no_grad():  # same effect as G(z).detach(), and no graph is even built
+        fake = G(z)  # (N, ...)
+    opt_d.zero_grad(set_to_none=True)
+    real_logits, fake_logits = D(real), D(fake)  # (N,), (N,)
+    if loss == "wgan-gp":
+        d_loss = (
+            fake_logits.mean() - real_logits.mean() + gp_weight * gradient_penalty(D, real, fake)
+        )
+        d_real, d_fake = real_logits.mean().item(), fake_logits.mean().item()
+    elif loss in ("nonsaturating", "saturating"):
+        d_loss = discriminator_loss(real_logits, fake_logits)
+        d_real, d_fake = (
+            torch.sigmoid(real_logits).mean().item(),
+            torch.sigmoid(fake_logits).mean().item(),
+        )
+    else:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    d_loss.backward()
+    opt_d.step()
+    return {"d_loss": d_loss.item(), "d_real": d_real, "d_fake": d_fake}
+
+
+def g_step(
+    G: nn.Module,
+    D: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    batch_size: int,
+    *,
+    loss: str = "nonsaturating",
+) -> dict[str, float]:
+    """One generator update. Only G's parameters change; D's gradients are left untouched.
+
+    D is frozen (``requires_grad_(False)``) while the loss flows *through* it into G, then
+    unfrozen: D's ``.grad`` stay as they were.
+    """
+    D.requires_grad_(False)
+    try:
+        z = torch.randn(batch_size, G.z_dim)  # (N, z_dim)
+        opt_g.zero_grad(set_to_none=True)
+        g_loss = generator_loss(D(G(z)), kind=loss)  # labels "real": G wants D to say 1
+        g_loss.backward()
+        opt_g.step()
+    finally:
+        D.requires_grad_(True)
+    return {"g_loss": g_loss.item()}
+
+
+def train_step(
+    G: nn.Module,
+    D: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    real: torch.Tensor,
+    *,
+    loss: str = "nonsaturating",
+    d_steps: int = 1,
+    gp_weight: float = 10.0,
+) -> dict[str, float]:
+    """One GAN training step: ``d_steps`` discriminator updates on ``real``, then one G update.
+
+    Returns ``{"d_loss", "g_loss", "d_real", "d_fake"}`` (the last D update's figures).
+    """
+    if not isinstance(d_steps, int) or d_steps < 1:
+        raise ValueError(f"d_steps must be a positive int, got {d_steps!r}")
+    for _ in range(d_steps):
+        stats = d_step(G, D, opt_d, real, loss=loss, gp_weight=gp_weight)
+    stats.update(g_step(G, D, opt_g, len(real), loss=loss))
+    return stats
+
+
+def make_optimizers(
+    G: nn.Module,
+    D: nn.Module,
+    lr_g: float = 2e-4,
+    lr_d: float = 2e-4,
+    betas: tuple[float, float] = (0.5, 0.999),
+) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """Two separate Adam optimizers (one per player), DCGAN's betas by default."""
+    return torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas), torch.optim.Adam(
+        D.parameters(), lr=lr_d, betas=betas
+    )
+
+
+# --------------------------------------------------------------------------- the loop
+@dataclass
+class GANHistory:
+    """What :func:`train_gan` records: per-step figures and periodic samples.
+
+    ``d_loss``, ``g_loss``, ``d_real``, ``d_fake``: lists, one value per step.
+    ``samples``: list of ``(step, tensor)`` with G(z_fixed) on the CPU.
+    ``seconds``: wall time spent; ``steps``: steps completed.
+    """
+
+    d_loss: list[float] = field(default_factory=list)
+    g_loss: list[float] = field(default_factory=list)
+    d_real: list[float] = field(default_factory=list)
+    d_fake: list[float] = field(default_factory=list)
+    samples: list[tuple[int, torch.Tensor]] = field(default_factory=list)
+    seconds: float = 0.0
+    steps: int = 0
+
+    def __getitem__(self, key: str) -> list:
+        return getattr(self, key)
+
+    def __repr__(self) -> str:
+        return f"GANHistory(steps={self.steps}, snapshots={len(self.samples)})"
+
+
+def train_gan(
+    G: nn.Module,
+    D: nn.Module,
+    data: torch.Tensor | Callable[[int], torch.Tensor],
+    *,
+    steps: int = 1000,
+    batch_size: int = 64,
+    lr_g: float = 2e-4,
+    lr_d: float = 2e-4,
+    betas: tuple[float, float] = (0.5, 0.999),
+    loss: str = "nonsaturating",
+    d_steps: int = 1,
+    gp_weight: float = 10.0,
+    sample_every: int = 0,
+    z_fixed: torch.Tensor | None = None,
+    time_limit: float | None = None,
+    progress: bool = True,
+    optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None,
+) -> GANHistory:
+    """Train G against D for ``steps`` steps of :func:`train_step`; return a :class:`GANHistory`.
+
+    Args:
+        data: real samples as a tensor (M, ...) to draw random batches from, or a function
+            ``batch_size -> (batch_size, ...)`` (e.g. ``sample_ring``).
+        sample_every: every that many steps (and at step 0 and the end), store G(z_fixed).
+        z_fixed: the noise used for the stored samples (default: 64 fixed draws).
+        time_limit: stop early after that many seconds (the history says how far it got).
+        optimizers: ``(opt_g, opt_d)`` to continue training; else two fresh Adams.
+    """
+    if optimizers is None:
+        optimizers = make_optimizers(G, D, lr_g, lr_d, betas)
+    opt_g, opt_d = optimizers
+    if z_fixed is None:
+        z_fixed = torch.randn(64, G.z_dim, generator=torch.Generator().manual_seed(1234))
+    if callable(data):
+        draw = data
+    else:
+
+        def draw(b: int) -> torch.Tensor:
+            return data[torch.randint(0, len(data), (b,))]
+
+    hist = GANHistory()
+
+    def snapshot(step: int) -> None:
+        was_training = G.training
+        G.eval()
+        with torch.no_grad():
+            hist.samples.append((step, G(z_fixed).cpu()))
+        G.train(was_training)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=steps, desc=f"GAN ({loss})", leave=False)
+    start = time.perf_counter()
+    G.train()
+    D.train()
+    if sample_every:
+        snapshot(0)
+    for step in range(1, steps + 1):
+        stats = train_step(
+            G, D, opt_g, opt_d, draw(batch_size), loss=loss, d_steps=d_steps, gp_weight=gp_weight
+        )
+        for key in ("d_loss", "g_loss", "d_real", "d_fake"):
+            getattr(hist, key).append(stats[key])
+        hist.steps = step
+        if sample_every and step % sample_every == 0:
+            snapshot(step)
+        if bar is not None:
+            bar.update(1)
+        if time_limit is not None and time.perf_counter() - start > time_limit:
+            break
+    if sample_every and (not hist.samples or hist.samples[-1][0] != hist.steps):
+        snapshot(hist.steps)
+    hist.seconds = time.perf_counter() - start
+    if bar is not None:
+        bar.close()
+    return hist
+
+
+# --------------------------------------------------------------------------- measures
+def ring_metrics(
+    samples: torch.Tensor,
+    n_modes: int = 8,
+    radius: float = 2.0,
+    std: float = 0.05,
+    quality_stds: float = 3.0,
+    min_fraction: float = 0.01,
+) -> dict:
+    """Mode coverage and sample quality on the ring of Gaussians (samples (N, 2)).
+
+    A sample is *high quality* when it lies within ``quality_stds * std`` of its nearest
+    mode centre. A mode is *hit* when at least ``min_fraction`` of all samples are
+    high-quality samples of that mode. Returns ``{"modes_hit": int, "high_quality": float
+    (fraction of samples), "counts": list[int] (high-quality samples per mode)}``.
+    Known values: all samples on one centre -> 1 mode, quality 1.0; spread evenly over
+    the centres -> n_modes, 1.0; far from every centre -> 0, 0.0.
+    """
+    if samples.dim() != 2 or samples.shape[1] != 2:
+        raise ValueError(f"samples must have shape (N, 2), got {tuple(samples.shape)}")
+    centers = ring_centers(n_modes, radius).to(samples)  # (K, 2)
+    dist = torch.cdist(samples.float(), centers.float())  # (N, K)
+    nearest_d, nearest = dist.min(dim=1)  # (N,), (N,)
+    good = nearest_d <= quality_stds * std  # (N,)
+    counts = torch.bincount(nearest[good], minlength=n_modes)  # (K,)
+    hit = counts >= max(1, math.ceil(min_fraction * len(samples)))
+    return {
+        "modes_hit": int(hit.sum()),
+        "high_quality": float(good.float().mean()),
+        "counts": counts.tolist(),
+    }
+
+
+def inception_like_score(probs: torch.Tensor, eps: float = 1e-12) -> float:
+    """exp(E_x KL(p(y|x) || p(y))) from class probabilities (N, K): between 1 and K.
+
+    High when each sample is classified confidently (low-entropy p(y|x)) *and* the samples
+    cover the classes evenly (high-entropy marginal p(y)). Equals exp(H(p(y)) - E H(p(y|x))).
+    Known values: one-hot, evenly spread over K classes -> K; all one class -> 1;
+    uniform p(y|x) -> 1.
+    """
+    if probs.dim() != 2:
+        raise ValueError(f"probs must have shape (N, K), got {tuple(probs.shape)}")
+    p = probs.double().clamp_min(0)
+    p = p / p.sum(dim=1, keepdim=True)
+    marginal = p.mean(dim=0, keepdim=True)  # (1, K)
+    kl = (p * ((p + eps).log() - (marginal + eps).log())).sum(dim=1)  # (N,)
+    return float(kl.mean().exp())
+
+
+@torch.no_grad()
+def glyph_score(images: torch.Tensor, classifier: nn.Module, batch_size: int = 500) -> float:
+    """The course's glyph score: :func:`inception_like_score` of a glyph classifier's softmax.
+
+    ``images`` (N, 1, 32, 32) in [-1, 1] (generator output), ``classifier`` a trained
+    :class:`GlyphClassifier`. 10 is the best possible (confident and all ten digits equally),
+    1 the worst. Like the Inception Score it only asks "does a digit classifier recognise
+    these, and all digits?": it cannot see blur it tolerates, copied training images, or
+    diversity *within* a digit.
+    """
+    was = classifier.training
+    classifier.eval()
+    probs = torch.cat(
+        [
+            F.softmax(classifier(images[i : i + batch_size]), dim=1)
+            for i in range(0, len(images), batch_size)
+        ]
+    )
+    classifier.train(was)
+    return inception_like_score(probs)
