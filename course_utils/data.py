@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from course_utils.datasets import (
-    SPLIT_SIZES,
     _SPLIT_SEED,
+    SPLIT_SIZES,
     generated_dir,
     make_glyphs,
     make_motion_clips,

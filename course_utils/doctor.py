@@ -46,8 +46,7 @@ def _version_matches(installed: str, pinned: str) -> bool:
 
 
 def check_python() -> Check:
-    v = sys.version_info
-    ok = (v.major, v.minor) == (3, 11)
+    ok = tuple(sys.version_info[:2]) == (3, 11)
     return Check("Python", ok, f"{sys.version.split()[0]} at {sys.executable}", "" if ok else "use Python 3.11 (the course is pinned and tested on it)")
 
 
