@@ -48,7 +48,7 @@ lab: data
 	"$(VENV)/bin/jupyter" lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 lint: env
-	"$(VENV)/bin/ruff" check course_utils tests benchmarks
+	"$(VENV)/bin/ruff" check course_utils tests benchmarks conftest.py
 
 test-unit: data
 	"$(PY)" -m pytest -q tests
