@@ -50,6 +50,10 @@ def make_pan_zoom_frames(num_frames: int = VIDEO_FRAMES, size: tuple[int, int] =
     Returns:
         uint8 array (T, H, W, 3): a virtual camera that zooms in while panning right.
     """
+    if isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 1:
+        raise ValueError(f"num_frames must be a positive int, got {num_frames!r}")
+    if not (isinstance(size, tuple) and len(size) == 2 and all(isinstance(v, int) and v >= 2 and v % 2 == 0 for v in size)):
+        raise ValueError(f"size must be a tuple (H, W) of even ints >= 2, got {size!r}")
     import torch
     import torchvision.transforms.v2.functional as F
     from matplotlib import cbook

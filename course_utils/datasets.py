@@ -82,6 +82,8 @@ def rasterize_polygons(polygons: np.ndarray, size: int, supersample: int = 4) ->
     polygons = np.asarray(polygons, dtype=np.float64)
     if polygons.ndim != 3 or polygons.shape[-1] != 2:
         raise ValueError(f"polygons must have shape (F, V, 2), got {polygons.shape}")
+    size = _check_int("size", size, 1)
+    supersample = _check_int("supersample", supersample, 1)
     s = supersample
     coords = (np.arange(size * s) + 0.5) / s  # sample centres in pixel units
     py, px = np.meshgrid(coords, coords, indexing="ij")

@@ -140,3 +140,15 @@ def test_save_array_is_byte_deterministic(tmp_path):
     save_array(tmp_path / "b.npy.gz", arr)
     assert (tmp_path / "a.npy.gz").read_bytes() == (tmp_path / "b.npy.gz").read_bytes()
     assert np.array_equal(load_array(tmp_path / "a.npy.gz"), arr)
+
+
+def test_pan_zoom_frames_and_bad_arguments():
+    frames = data.make_pan_zoom_frames(3, (16, 20))
+    assert frames.shape == (3, 16, 20, 3) and frames.dtype == np.uint8
+    assert not np.array_equal(frames[0], frames[-1])  # the camera moves
+    with pytest.raises(ValueError, match="num_frames"):
+        data.make_pan_zoom_frames(0)
+    with pytest.raises(ValueError, match=r"size must be a tuple \(H, W\)"):
+        data.make_pan_zoom_frames(2, (15, 20))
+    with pytest.raises(ValueError, match="supersample"):
+        rasterize_polygons(np.zeros((1, 3, 2)), 8, supersample=0)
