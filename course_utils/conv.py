@@ -1033,8 +1033,8 @@ def plot_sliding_window(
                 Rectangle((c, r), 1, 1, facecolor="#f4a261", edgecolor="#9c4a00", lw=1.2, alpha=0.9)
             )
     a.add_patch(Rectangle((padding, padding), size, size, fill=False, edgecolor="black", lw=2))
-    a.set_xlim(0, full)
-    a.set_ylim(full, 0)
+    a.set_xlim(-0.1, full + 0.1)  # a margin so the border lines are not clipped
+    a.set_ylim(full + 0.1, -0.1)
     a.set_aspect("equal")
     a.axis("off")
     a.set_title(
@@ -1054,8 +1054,8 @@ def plot_sliding_window(
                     lw=0.8,
                 )
             )
-    b.set_xlim(0, max(out, 1))
-    b.set_ylim(max(out, 1), 0)
+    b.set_xlim(-0.1, out + 0.1)
+    b.set_ylim(out + 0.1, -0.1)
     b.set_aspect("equal")
     b.axis("off")
     b.set_title(f"output {out}x{out}\ncell ({i}, {j})", fontsize=9)
