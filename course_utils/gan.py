@@ -195,31 +195,42 @@ def init_dcgan_weights(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-class DCGANGenerator(nn.Module):
-    """DCGAN generator for 32x32 images: z (N, z_dim) -> (N, channels, 32, 32) in [-1, 1].
+def _check_size(size: int) -> int:
+    if size not in (16, 32, 64):
+        raise ValueError(f"size must be 16, 32 or 64, got {size!r}")
+    return size
 
-    Shapes: (N, z_dim, 1, 1) -> (N, 4f, 4, 4) -> (N, 2f, 8, 8) -> (N, f, 16, 16) -> (N, C, 32, 32).
-    Transposed convolutions (kernel 4, stride 2, padding 1) double the size; batch norm and
-    ReLU after each except the last, which is tanh (the DCGAN guidelines).
+
+class DCGANGenerator(nn.Module):
+    """DCGAN generator: z (N, z_dim) -> images (N, channels, size, size) in [-1, 1].
+
+    For size 32: (N, z_dim, 1, 1) -> (N, 4f, 4, 4) -> (N, 2f, 8, 8) -> (N, f, 16, 16)
+    -> (N, C, 32, 32). Transposed convolutions (kernel 4, stride 2, padding 1) double the
+    size; batch norm and ReLU after each except the last, which is tanh (the DCGAN
+    guidelines). ``size`` 16 drops one doubling, 64 adds one.
     """
 
-    def __init__(self, z_dim: int = 32, width: int = 32, channels: int = 1):
+    def __init__(self, z_dim: int = 32, width: int = 32, channels: int = 1, size: int = 32):
         super().__init__()
         self.z_dim = z_dim
-        f = width
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(z_dim, 4 * f, 4, 1, 0, bias=False),  # (N, 4f, 4, 4)
-            nn.BatchNorm2d(4 * f),
+        n_up = int(math.log2(_check_size(size))) - 2  # doublings after the 4x4 start
+        chans = [width * 2 ** (n_up - 1 - i) for i in range(n_up)]  # e.g. [4f, 2f, f]
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(z_dim, chans[0], 4, 1, 0, bias=False),  # (N, 4f, 4, 4)
+            nn.BatchNorm2d(chans[0]),
             nn.ReLU(True),
-            nn.ConvTranspose2d(4 * f, 2 * f, 4, 2, 1, bias=False),  # (N, 2f, 8, 8)
-            nn.BatchNorm2d(2 * f),
-            nn.ReLU(True),
-            nn.ConvTranspose2d(2 * f, f, 4, 2, 1, bias=False),  # (N, f, 16, 16)
-            nn.BatchNorm2d(f),
-            nn.ReLU(True),
-            nn.ConvTranspose2d(f, channels, 4, 2, 1),  # (N, C, 32, 32)
+        ]
+        for c_in, c_out in zip(chans[:-1], chans[1:], strict=True):
+            layers += [
+                nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False),  # doubles H and W
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(True),
+            ]
+        layers += [
+            nn.ConvTranspose2d(chans[-1], channels, 4, 2, 1),
             nn.Tanh(),
-        )
+        ]  # (N, C, size, size)
+        self.net = nn.Sequential(*layers)
         init_dcgan_weights(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -227,33 +238,29 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """DCGAN discriminator for 32x32 images: (N, C, 32, 32) -> one logit per image (N,).
+    """DCGAN discriminator: images (N, C, size, size) -> one logit per image (N,).
 
+    For size 32: (N, C, 32, 32) -> (N, f, 16, 16) -> (N, 2f, 8, 8) -> (N, 4f, 4, 4) -> (N,).
     Strided convolutions halve the size (no pooling), LeakyReLU(0.2), batch norm on the
     inner layers (``norm="batch"``), or none (``norm="none"``, required by WGAN-GP, whose
     penalty is per sample and must not mix samples through batch statistics).
     """
 
-    def __init__(self, width: int = 32, channels: int = 1, norm: str = "batch"):
+    def __init__(self, width: int = 32, channels: int = 1, norm: str = "batch", size: int = 32):
         super().__init__()
         if norm not in ("batch", "none"):
             raise ValueError(f"norm must be 'batch' or 'none', got {norm!r}")
-        f = width
-
-        def bn(c: int) -> nn.Module:
-            return nn.BatchNorm2d(c) if norm == "batch" else nn.Identity()
-
-        self.net = nn.Sequential(
-            nn.Conv2d(channels, f, 4, 2, 1),  # (N, f, 16, 16)
-            nn.LeakyReLU(0.2, True),
-            nn.Conv2d(f, 2 * f, 4, 2, 1, bias=False),  # (N, 2f, 8, 8)
-            bn(2 * f),
-            nn.LeakyReLU(0.2, True),
-            nn.Conv2d(2 * f, 4 * f, 4, 2, 1, bias=False),  # (N, 4f, 4, 4)
-            bn(4 * f),
-            nn.LeakyReLU(0.2, True),
-            nn.Conv2d(4 * f, 1, 4, 1, 0),  # (N, 1, 1, 1)
-        )
+        n_down = int(math.log2(_check_size(size))) - 2
+        chans = [width * 2**i for i in range(n_down)]  # e.g. [f, 2f, 4f]
+        layers: list[nn.Module] = [nn.Conv2d(channels, chans[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        for c_in, c_out in zip(chans[:-1], chans[1:], strict=True):
+            layers += [
+                nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False),  # halves H and W
+                nn.BatchNorm2d(c_out) if norm == "batch" else nn.Identity(),
+                nn.LeakyReLU(0.2, True),
+            ]
+        layers.append(nn.Conv2d(chans[-1], 1, 4, 1, 0))  # (N, 1, 1, 1)
+        self.net = nn.Sequential(*layers)
         init_dcgan_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -261,7 +268,7 @@ class DCGANDiscriminator(nn.Module):
 
 
 class VideoGenerator(nn.Module):
-    """MoCoGAN-style clip generator: (N, z_dim) noise -> clips (N, T, C, 32, 32) in [-1, 1].
+    """MoCoGAN-style clip generator: (N, z_dim) noise -> clips (N, T, C, size, size) in [-1, 1].
 
     The noise is split into a *content* code z_c (N, content_dim), the same for every frame
     (what the clip shows), and the initial state of a GRU that turns per-frame noise
@@ -277,12 +284,13 @@ class VideoGenerator(nn.Module):
         num_frames: int = 8,
         width: int = 24,
         channels: int = 1,
+        size: int = 32,
     ):
         super().__init__()
         self.content_dim, self.motion_dim, self.num_frames = content_dim, motion_dim, num_frames
         self.z_dim = content_dim + motion_dim
         self.rnn = nn.GRUCell(motion_dim, motion_dim)
-        self.frames = DCGANGenerator(z_dim=self.z_dim, width=width, channels=channels)
+        self.frames = DCGANGenerator(z_dim=self.z_dim, width=width, channels=channels, size=size)
 
     def motion_codes(self, h0: torch.Tensor, num_frames: int | None = None) -> torch.Tensor:
         """Run the motion GRU from state h0 (N, motion_dim): codes (N, T, motion_dim)."""
@@ -299,35 +307,34 @@ class VideoGenerator(nn.Module):
         z_c, h0 = z[:, : self.content_dim], z[:, self.content_dim :]  # (N, c), (N, m)
         z_m = self.motion_codes(h0, num_frames)  # (N, T, m)
         t_len = z_m.shape[1]
-        codes = torch.cat([z_c.unsqueeze(1).expand(-1, t_len, -1), z_m], dim=2)  # (N, T, c+m)
+        z_c = z_c.unsqueeze(1).expand(-1, t_len, -1)  # (N, T, c): same content in every frame
+        codes = torch.cat([z_c, z_m], dim=2)  # (N, T, c + m)
         frames = self.frames(codes.reshape(n * t_len, -1))  # (N*T, C, H, W)
         return frames.view(n, t_len, *frames.shape[1:])  # (N, T, C, H, W)
 
 
 class VideoDiscriminator(nn.Module):
-    """3D-convolution clip discriminator: clips (N, T, C, 32, 32) -> one logit per clip (N,).
+    """3D-convolution clip discriminator: clips (N, T, C, size, size) -> one logit per clip (N,).
 
     It sees space *and* time at once, so it can reject clips whose frames are fine one by
-    one but do not move coherently. Strided in space (32 -> 4) and mildly in time.
+    one but do not move coherently. Strided by 2 in space three times, and twice in time.
     """
 
-    def __init__(self, width: int = 24, channels: int = 1):
+    def __init__(self, width: int = 24, channels: int = 1, size: int = 32):
         super().__init__()
-        f = width
+        f, s = width, _check_size(size) // 8
         self.net = nn.Sequential(
-            nn.Conv3d(channels, f, (3, 4, 4), (1, 2, 2), (1, 1, 1)),  # (N, f, T, 16, 16)
+            nn.Conv3d(channels, f, (3, 4, 4), (1, 2, 2), (1, 1, 1)),  # (N, f, T, H/2, W/2)
             nn.LeakyReLU(0.2, True),
-            nn.Conv3d(f, 2 * f, (3, 4, 4), (2, 2, 2), (1, 1, 1), bias=False),  # (N, 2f, T/2, 8, 8)
+            nn.Conv3d(f, 2 * f, 4, 2, 1, bias=False),  # (N, 2f, T/2, H/4, W/4)
             nn.BatchNorm3d(2 * f),
             nn.LeakyReLU(0.2, True),
-            nn.Conv3d(
-                2 * f, 4 * f, (3, 4, 4), (2, 2, 2), (1, 1, 1), bias=False
-            ),  # (N, 4f, T/4, 4, 4)
+            nn.Conv3d(2 * f, 4 * f, 4, 2, 1, bias=False),  # (N, 4f, T/4, H/8, W/8)
             nn.BatchNorm3d(4 * f),
             nn.LeakyReLU(0.2, True),
-            nn.AdaptiveAvgPool3d((1, 4, 4)),  # (N, 4f, 1, 4, 4)
+            nn.AdaptiveAvgPool3d((1, s, s)),  # (N, 4f, 1, H/8, W/8)
             nn.Flatten(),
-            nn.Linear(4 * f * 16, 1),
+            nn.Linear(4 * f * s * s, 1),
         )
         init_dcgan_weights(self)
 
