@@ -709,24 +709,32 @@ def plot_attention_over_frames(
     tubelet_size: Sequence[int] = (1, 8, 8),
     query: tuple[int, int] | None = None,
     title: str | None = None,
-    max_frames: int = 16,
+    frame_step: int = 1,
+    panel_size: float = 1.1,
 ):
     """Overlay attention over a clip's frames (notebook 03, section 10). Returns the Figure.
 
     ``clip`` (T, C, H, W) in [0, 1]; ``attention`` (T', h, w): one weight per token, where
     each token covers ``tubelet_size = (t, p, p)`` (frames, pixels, pixels). Each shown frame
     gets its tubelet's weights upsampled to pixels as a heat map; ``query = (t', patch)``
-    outlines the query token. Colour scale shared across frames.
+    outlines the query token. Colour scale shared across frames. Every ``frame_step``-th
+    frame is shown, each ``panel_size`` inches wide.
     """
     import matplotlib.pyplot as plt
 
     t, ph, pw = (int(s) for s in tubelet_size)
-    T = min(clip.shape[0], max_frames)
+    if attention.dim() != 3 or attention.shape[0] * t != clip.shape[0]:
+        raise ValueError(
+            f"attention must be (T', h, w) with T' * {t} = {clip.shape[0]} frames, got {tuple(attention.shape)}"
+        )
+    shown = list(range(0, clip.shape[0], frame_step))
     a = attention.detach().float()
     heat = a.repeat_interleave(t, 0).repeat_interleave(ph, 1).repeat_interleave(pw, 2)  # (T, H, W)
     vmax = float(a.max()) if a.numel() else 1.0
-    fig, axes = plt.subplots(1, T, figsize=(1.1 * T, 1.6), squeeze=False)
-    for i, ax in enumerate(axes[0]):
+    fig, axes = plt.subplots(
+        1, len(shown), figsize=(panel_size * len(shown), panel_size + 0.5), squeeze=False
+    )
+    for i, ax in zip(shown, axes[0], strict=True):
         frame = clip[i].detach().float()
         frame = frame.mean(0) if frame.shape[0] in (1, 3) else frame
         ax.imshow(frame.numpy(), cmap="gray", vmin=0, vmax=1)
