@@ -712,7 +712,7 @@ def plot_attention_over_frames(
     frame_step: int = 1,
     panel_size: float = 1.1,
 ):
-    """Overlay attention over a clip's frames (notebook 03, section 10). Returns the Figure.
+    """Overlay attention over a clip's frames (notebook 03, section 11). Returns the Figure.
 
     ``clip`` (T, C, H, W) in [0, 1]; ``attention`` (T', h, w): one weight per token, where
     each token covers ``tubelet_size = (t, p, p)`` (frames, pixels, pixels). Each shown frame
