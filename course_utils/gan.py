@@ -51,6 +51,8 @@ __all__ = [
     "glyph_score",
     "gradient_penalty",
     "inception_like_score",
+    "intensity_centroids",
+    "motion_travel",
     "init_dcgan_weights",
     "make_optimizers",
     "ring_centers",
@@ -704,3 +706,30 @@ def glyph_score(images: torch.Tensor, classifier: nn.Module, batch_size: int = 5
     )
     classifier.train(was)
     return inception_like_score(probs)
+
+
+def intensity_centroids(clips: torch.Tensor) -> torch.Tensor:
+    """The brightness-weighted centre (x, y) of every frame, in pixels: (N, T, 2).
+
+    ``clips`` (N, T, C, H, W) in [-1, 1] (generator range); channels are averaged.
+    """
+    if clips.dim() != 5:
+        raise ValueError(f"clips must have shape (N, T, C, H, W), got {tuple(clips.shape)}")
+    w = from_gan_range(clips).mean(dim=2)  # (N, T, H, W) weights in [0, 1]
+    h, wd = w.shape[-2:]
+    mass = w.sum(dim=(-1, -2)).clamp_min(1e-6)  # (N, T)
+    xs = torch.arange(wd, dtype=w.dtype)
+    ys = torch.arange(h, dtype=w.dtype)
+    cx = (w.sum(dim=-2) * xs).sum(dim=-1) / mass  # (N, T)
+    cy = (w.sum(dim=-1) * ys).sum(dim=-1) / mass  # (N, T)
+    return torch.stack([cx, cy], dim=-1)  # (N, T, 2)
+
+
+def motion_travel(clips: torch.Tensor) -> torch.Tensor:
+    """How far each clip's brightness centre moves from the first to the last frame: (N, 2).
+
+    A crude but honest motion measure: (dx, dy) in pixels, positive dx = to the right.
+    A still clip gives (0, 0).
+    """
+    c = intensity_centroids(clips)  # (N, T, 2)
+    return c[:, -1] - c[:, 0]

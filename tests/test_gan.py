@@ -219,3 +219,13 @@ def test_glyph_score_uses_the_classifier():
     imgs = torch.linspace(-1, 1, 10).repeat_interleave(3).view(30, 1, 1, 1).expand(30, 1, 32, 32)
     assert gan.glyph_score(imgs, Oracle(), batch_size=7) == pytest.approx(10.0, rel=1e-4)
     assert gan.glyph_score(imgs[:3], Oracle()) == pytest.approx(1.0, rel=1e-4)
+
+
+def test_motion_travel_known_values():
+    clips = -torch.ones(2, 4, 1, 8, 8)  # black
+    for t in range(4):
+        clips[0, t, 0, 3, 1 + t] = 1.0  # a dot moving right by 1 px per frame
+        clips[1, t, 0, 5, 5] = 1.0  # a still dot
+    travel = gan.motion_travel(clips)
+    assert torch.allclose(travel, torch.tensor([[3.0, 0.0], [0.0, 0.0]]))
+    assert torch.allclose(gan.intensity_centroids(clips)[1, 0], torch.tensor([5.0, 5.0]))
