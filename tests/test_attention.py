@@ -451,3 +451,22 @@ def _per_head(forward):
         return forward(q, k, v, average_attn_weights=False, **kw)
 
     return wrapped
+
+
+# ------------------------------------------------------------------ figures
+def test_figures_smoke():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = A.plot_softmax_temperature([1.0, 2.0, 0.5], temperature=0.5)
+    assert "max weight" in fig.axes[0].get_title()
+    clip = torch.rand(8, 1, 16, 16)
+    fig2 = A.plot_attention_over_frames(
+        clip, torch.rand(4, 2, 2), tubelet_size=(2, 8, 8), query=(1, 3), frame_step=2
+    )
+    assert len(fig2.axes) == 4
+    with pytest.raises(ValueError, match="attention must be"):
+        A.plot_attention_over_frames(clip, torch.rand(3, 2, 2), tubelet_size=(2, 8, 8))
+    plt.close("all")
