@@ -137,3 +137,14 @@ def test_same_augmentation_on_every_frame_with_tv_tensors_video():
         out = aug(clip)
         assert isinstance(out, tv_tensors.Video) and out.shape == (6, 3, 24, 24)
         assert (out == out[:1]).all()
+
+
+def test_setup_sets_threads():
+    before = torch.get_num_threads()
+    try:
+        setup(0, threads=1, report=False)
+        assert torch.get_num_threads() == 1
+        with pytest.raises(ValueError, match="threads"):
+            setup(0, threads=0)
+    finally:
+        torch.set_num_threads(before)
