@@ -27,7 +27,10 @@ help:
 	@echo "make test    run the whole test suite: lint, unit tests, nbval on every notebook"
 	@echo "make doctor  check this machine: Python, torch, torchvision, PyAV, widgets, data"
 
-$(VENV)/.installed: requirements.txt
+# No prerequisite on purpose: the directory name already carries the hash of the pins, so
+# an environment that finished installing (.installed) is never rebuilt because a fresh
+# clone gave requirements.txt a newer timestamp; a changed pin means a new directory.
+$(VENV)/.installed:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "The course needs Python 3.11; found " + sys.version.split()[0] + ". Set PYTHON=/path/to/python3.11.")'
 	@echo ">> creating the course environment in $(VENV) (pinned packages, about 6 GB, a few minutes once)"
 	rm -rf "$(VENV)"
