@@ -18,6 +18,9 @@ VENV ?= $(ENV_ROOT)/env-$(PIN_HASH)
 PY := $(VENV)/bin/python
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 LAB_ARGS ?=
+# Clones share one environment: put this clone's course_utils first on the path, for the
+# tests and for every notebook kernel JupyterLab starts, whichever clone installed last.
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: help env data lab test test-unit test-notebooks lint doctor clean-env
