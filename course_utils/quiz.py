@@ -50,6 +50,7 @@ __all__ = [
     "QuizApp",
     "Question",
     "Result",
+    "exercise",
     "flashcards",
     "get_question",
     "grade",
@@ -379,6 +380,10 @@ def _namespace() -> dict[str, Any]:
     return {"torch": torch, "nn": nn, "F": F, "math": math, "__name__": "__quiz__"}
 
 
+class _ReturnedNone(Exception):
+    pass
+
+
 def run_code_tests(q: Question, answer: Callable | str) -> Result:
     """Run a code question's tests on the learner's function (or its source code)."""
     ns = _namespace()
@@ -390,14 +395,25 @@ def run_code_tests(q: Question, answer: Callable | str) -> Result:
             return Result("incorrect", f"Your code does not run: {type(exc).__name__}: {exc}")
         if entry not in ns or not callable(ns[entry]):
             return Result("incorrect", f"Define a function named `{entry}`.")
+        fn = ns[entry]
     elif callable(answer):
-        ns[entry] = answer
+        fn = answer
     else:
         return Result(
             "invalid", f"Pass the function `{entry}` itself, or its source code as a string."
         )
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        out = fn(*args, **kwargs)
+        if out is None and q.raw.get("returns", True):
+            raise _ReturnedNone
+        return out
+
+    ns[entry] = checked
     try:
         exec(compile(q.raw["tests"], f"<tests of {q.id}>", "exec"), ns)
+    except _ReturnedNone:
+        return Result("incorrect", f"`{entry}` returned None: did you forget a `return`?")
     except AssertionError as exc:
         return Result("incorrect", f"A test failed: {exc}" if str(exc) else "A test failed.")
     except Exception as exc:
@@ -959,7 +975,8 @@ def run_drill(
                 break
             term.say("")
             left = mock.time_left() if mock is not None else None
-            clock_txt = f" · {int(left // 60)}:{int(left % 60):02d}" if left is not None else ""
+            left = None if left is None else math.ceil(left)
+            clock_txt = f" · {left // 60}:{left % 60:02d}" if left is not None else ""
             term.say(f"[{i}/{len(qs)}{clock_txt}] " + render_question(q, lang))
             try:
                 res = _answer_in_terminal(term, q, lang)
@@ -1515,7 +1532,8 @@ class MockApp(QuizApp):
 
     def _status(self) -> str:
         left = self.mock.time_left()
-        clock = f" · ⏱ {int(left // 60)}:{int(left % 60):02d}" if left is not None else ""
+        left = None if left is None else math.ceil(left)
+        clock = f" · ⏱ {left // 60}:{left % 60:02d}" if left is not None else ""
         return super()._status() + clock
 
     def finish(self) -> str:
@@ -1537,3 +1555,27 @@ def mock_interview_widget(
 ) -> MockApp:
     """Build a :class:`MockApp` (display ``app.widget``)."""
     return MockApp(n, minutes=minutes, seed=seed, lang=lang, progress=progress)
+
+
+def exercise(qid: str):
+    """A code question of the bank as an :class:`~course_utils.exercises.Exercise`:
+    ``check(your_function)``, ``hint()``, ``solution()`` (notebook 06)."""
+    from course_utils.exercises import Exercise, Incorrect
+
+    q = get_question(qid)
+    if q.type != "code":
+        raise ValueError(f"{qid} is a {q.type!r} question; only 'code' questions are exercises")
+
+    def judge(answer: Any) -> None:
+        res = run_code_tests(q, answer)
+        if not res.correct:
+            raise Incorrect(res.message)
+
+    return Exercise(
+        q.raw["entry"],
+        title=f"{qid}: {q.raw['entry']}",
+        judge=judge,
+        hints=[q.text("explanation", "en"), f"The idea in one line: {q.text('answer', 'en')}"],
+        solution=q.raw["solution"],
+        expects_function=True,
+    )

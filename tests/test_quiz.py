@@ -521,3 +521,31 @@ def test_mock_app_reports(_progress_env):
     t[0] = 400.0
     assert app.submit("A").outcome == "invalid" and app.finished
     assert "Score: 1/4" in app.finish()
+
+
+def test_code_questions_as_exercises():
+    ex = quiz.exercise("metric-007")
+
+    def topk_accuracy(logits, labels, k): ...
+
+    assert ex.evaluate(topk_accuracy).outcome == "not attempted"
+
+    def topk_accuracy(logits, labels, k):  # noqa: F811
+        (logits.topk(k, dim=1).indices == labels[:, None]).any(1).float().mean().item()
+
+    v = ex.evaluate(topk_accuracy)
+    assert v.outcome == "incorrect" and "forget a `return`" in v.message
+
+    def topk_accuracy(logits, labels, k):  # noqa: F811
+        return (logits.argmax(1) == labels).float().mean().item()  # ignores k
+
+    v = ex.evaluate(topk_accuracy)
+    assert v.outcome == "incorrect" and "k=2" in v.message
+
+    def topk_accuracy(logits, labels, k):  # noqa: F811
+        return (logits.topk(k, dim=1).indices == labels[:, None]).any(1).float().mean().item()
+
+    assert ex.evaluate(topk_accuracy).correct
+    assert "def topk_accuracy" in ex.solution_text()
+    with pytest.raises(ValueError, match="only 'code' questions"):
+        quiz.exercise("conv-001")
