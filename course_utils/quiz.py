@@ -62,6 +62,8 @@ __all__ = [
     "select_questions",
     "questions",
     "quiz_widget",
+    "ref_label",
+    "ref_link",
     "render_question",
     "show_questions",
 ]
@@ -302,6 +304,14 @@ def ref_label(ref: dict[str, str]) -> str:
     return f"notebooks/{ref['notebook']}.ipynb, §{ref['section']}"
 
 
+def ref_link(ref: dict[str, str]) -> str:
+    """An HTML link to the section, relative to the notebooks folder (Jupyter's heading
+    anchors are the heading text with spaces replaced by hyphens)."""
+    anchor = ref["section"].replace(" ", "-")
+    href = html.escape(f"{ref['notebook']}.ipynb#{anchor}", quote=True)
+    return f'<a href="{href}">{html.escape(ref_label(ref))}</a>'
+
+
 # ---------------------------------------------------------------------------- grading
 @dataclass
 class Result:
@@ -539,6 +549,7 @@ def render_question(
         if q.type == "code":
             body += f"<pre>{e(q.raw['solution'])}</pre>"
         body += f"<br><b>{e(_ui(lang, 'explanation'))}{c}</b>{e(q.text('explanation', lang))}"
+        # plain labels: lesson notebooks store this output, so it must stay stable for nbval
         refs = "; ".join(e(ref_label(r)) for r in q.refs)
         if refs:
             body += f"<br><i>{e(_ui(lang, 'review'))}{c}{refs}</i>"
@@ -1169,7 +1180,7 @@ def _feedback_html(q: Question, res: Result, lang: str) -> str:
             out += f"<pre>{e(q.raw['solution'])}</pre>"
         out += f"<br><b>{e(_ui(lang, 'explanation'))}{c}</b>{e(q.text('explanation', lang))}"
         if q.refs:
-            out += f"<br><i>{e(_ui(lang, 'review'))}{c}{e('; '.join(ref_label(r) for r in q.refs))}</i>"
+            out += f"<br><i>{e(_ui(lang, 'review'))}{c}{'; '.join(ref_link(r) for r in q.refs)}</i>"
     return out + "</div>"
 
 
@@ -1541,7 +1552,16 @@ class MockApp(QuizApp):
         self.finished = True
         self.mock.finish()
         text = self.mock.report_text(self.lang)
-        self._report_w.value = f"<pre style='white-space:pre-wrap'>{html.escape(text)}</pre>"
+        links = "".join(
+            f"<li>{html.escape(TOPICS[t][0 if self.lang == 'en' else 1])}: "
+            + "; ".join(ref_link(get_question(i).refs[0]) for i in r["missed"])
+            + "</li>"
+            for t, r in self.mock.report().items()
+            if r["missed"]
+        )
+        self._report_w.value = f"<pre style='white-space:pre-wrap'>{html.escape(text)}</pre>" + (
+            f"<ul>{links}</ul>" if links else ""
+        )
         return text
 
 

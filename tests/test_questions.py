@@ -253,3 +253,22 @@ def test_bug_is_real_and_fix_works(q):
     assert quiz.grade(question, ", ".join(map(str, q["bug_lines"]))).correct
     other = [i for i in range(1, len(q["code"].splitlines()) + 1) if i not in q["bug_lines"]][:1]
     assert not quiz.grade(question, other).correct
+
+
+LESSONS = ["00_video_as_data", "01_convolution", "02_recurrence", "03_attention", "04_gan_training"]
+
+
+@pytest.mark.parametrize("stem", LESSONS)
+def test_lesson_end_of_chapter_questions_come_from_the_bank(stem):
+    path = NOTEBOOKS / f"{stem}.ipynb"
+    if not path.exists():
+        pytest.skip(f"{stem} is not written yet")
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    ids = []
+    for cell in nb["cells"]:
+        src = "".join(cell["source"])
+        if cell["cell_type"] == "code" and "show_questions" in src:
+            ids += re.findall(r"[\"']([a-z]+-\d{3})[\"']", src)
+    assert ids, f"{stem} shows no end-of-chapter questions from the bank"
+    bank = quiz.load_bank()
+    assert [i for i in ids if i not in bank] == []

@@ -549,3 +549,43 @@ def test_code_questions_as_exercises():
     assert "def topk_accuracy" in ex.solution_text()
     with pytest.raises(ValueError, match="only 'code' questions"):
         quiz.exercise("conv-001")
+
+
+def test_widget_buttons_and_language_toggle_are_wired(_progress_env):
+    app = quiz.QuizApp(["conv-007", "gan-004", "conv-009"], progress=quiz.Progress())
+    app._input_w.value = 1  # choose B
+    app._check_btn.click()
+    assert app.results["conv-007"].correct and "Correct" in app._feedback_w.value
+    app._next_btn.click()
+    assert app.question.id == "gan-004" and app._input_w.value == ""
+    app._input_w.value = "1, 3"
+    app._check_btn.click()
+    assert app.results["gan-004"].correct
+    app._lang_toggle.value = "zh"
+    assert app.lang == "zh" and "找出" in app._body.value and "正确" in app._feedback_w.value
+    app._next_btn.click()
+    app._reveal_btn.click()
+    assert "答案" in app._feedback_w.value
+    app._forgot_btn.click()
+    assert app.results["conv-009"].outcome == "incorrect"
+    app._prev_btn.click()
+    assert app.question.id == "gan-004"
+    fc = quiz.FlashcardApp("metrics", limit=2)
+    fc._reveal_btn.click()
+    assert fc.revealed
+    fc._knew_btn.click()
+    fc._forgot_btn.click()
+    assert [r[2] for r in fc.reviewed] == [2, 1]
+    mock = quiz.MockApp(3, minutes=5, seed=0)
+    mock._finish_btn.click()
+    assert mock.finished and "Mock interview report" in mock._report_w.value
+    assert "<a href=" in mock._report_w.value and ".ipynb#" in mock._report_w.value
+
+
+def test_html_links_point_at_the_section_anchor():
+    link = quiz.ref_link(
+        {"notebook": "01_convolution", "section": "2. Output size and the off-by-one traps"}
+    )
+    assert link.startswith(
+        '<a href="01_convolution.ipynb#2.-Output-size-and-the-off-by-one-traps">'
+    )
