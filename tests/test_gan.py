@@ -229,3 +229,20 @@ def test_motion_travel_known_values():
     travel = gan.motion_travel(clips)
     assert torch.allclose(travel, torch.tensor([[3.0, 0.0], [0.0, 0.0]]))
     assert torch.allclose(gan.intensity_centroids(clips)[1, 0], torch.tensor([5.0, 5.0]))
+
+
+def test_packed_discriminator_judges_packs():
+    torch.manual_seed(0)
+    D = gan.PackedDiscriminator(gan.MLPDiscriminator(in_shape=(8,), hidden=8), pack=4)
+    x = torch.randn(12, 2)
+    assert D(x).shape == (3,)
+    # the pack's logit depends on all its members: changing one sample changes its pack only
+    y = x.clone()
+    y[5] += 1.0
+    changed = D(x) != D(y)
+    assert changed.tolist() == [False, True, False]
+    with pytest.raises(ValueError, match="divisible"):
+        D(torch.randn(10, 2))
+    G = gan.MLPGenerator(z_dim=2, hidden=8, depth=1)
+    h = gan.train_gan(G, D, gan.sample_ring, steps=3, batch_size=16, progress=False)
+    assert h.steps == 3
