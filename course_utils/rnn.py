@@ -88,7 +88,7 @@ def rnn_cell(
     bias_hh: Tensor | None = None,
     nonlinearity: str = "tanh",
 ) -> Tensor:
-    """One step of the Elman RNN, like ``nn.RNNCell``.
+    """One step of the Elman RNN, like ``nn.RNNCell`` (notebook 02).
 
     h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)
 
@@ -113,7 +113,7 @@ def lstm_cell(
     bias_ih: Tensor | None = None,
     bias_hh: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """One LSTM step, like ``nn.LSTMCell``; gate rows in torch's order ``[i, f, g, o]``.
+    """One LSTM step, like ``nn.LSTMCell`` (notebook 02); gate rows in torch's order ``[i, f, g, o]``.
 
     i, f, o = sigmoid(...), g = tanh(...);  c' = f * c + i * g;  h' = o * tanh(c')
 
@@ -142,7 +142,7 @@ def gru_cell(
     bias_ih: Tensor | None = None,
     bias_hh: Tensor | None = None,
 ) -> Tensor:
-    """One GRU step, like ``nn.GRUCell``; gate rows in torch's order ``[r, z, n]``.
+    """One GRU step, like ``nn.GRUCell`` (notebook 02); gate rows in torch's order ``[r, z, n]``.
 
     r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)
     z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
@@ -298,7 +298,7 @@ def rnn(
     batch_first: bool = False,
     nonlinearity: str = "tanh",
 ) -> tuple[Tensor, Tensor]:
-    """Unrolled multi-layer (bi)directional Elman RNN, like ``nn.RNN``.
+    """Unrolled multi-layer (bi)directional Elman RNN, like ``nn.RNN`` (notebook 02).
 
     ``params`` is an ``nn.RNN`` or ``dict(module.named_parameters())``; the number of layers
     and directions are read from the names (``weight_ih_l1_reverse`` ...).
@@ -315,7 +315,7 @@ def lstm(
     *,
     batch_first: bool = False,
 ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-    """Unrolled multi-layer (bi)directional LSTM, like ``nn.LSTM`` (no projections).
+    """Unrolled multi-layer (bi)directional LSTM, like ``nn.LSTM`` (notebook 02; no projections).
 
     Shapes: input (T, N, I), (N, T, I) if batch_first, or (T, I); hx = (h0, c0), each
     (L * D, N, H), or None. Returns (output (T, N, D * H), (h_n, c_n)).
@@ -330,7 +330,7 @@ def gru(
     *,
     batch_first: bool = False,
 ) -> tuple[Tensor, Tensor]:
-    """Unrolled multi-layer (bi)directional GRU, like ``nn.GRU``.
+    """Unrolled multi-layer (bi)directional GRU, like ``nn.GRU`` (notebook 02).
 
     Shapes: input (T, N, I), (N, T, I) if batch_first, or (T, I); hx (L * D, N, H) or None.
     Returns (output (T, N, D * H), h_n (L * D, N, H)).
@@ -345,7 +345,7 @@ def lstm_num_params(
     bidirectional: bool = False,
     bias: bool = True,
 ) -> int:
-    """Number of parameters of ``nn.LSTM(input_size, hidden_size, num_layers, bias, bidirectional)``.
+    """Parameters of ``nn.LSTM(input_size, hidden_size, num_layers, bias, bidirectional)`` (notebook 02).
 
     Per layer and direction: 4H * (I_l + H) weights + 2 * 4H biases (torch keeps b_ih and
     b_hh), where I_l = input_size for layer 0 and D * H above it.
@@ -367,7 +367,7 @@ def conv_lstm_cell(
     weight_hh: Tensor,
     bias: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """One ConvLSTM step (Shi et al., 2015, without peepholes); gates ``[i, f, g, o]``.
+    """One ConvLSTM step (notebook 02; Shi et al., 2015, without peepholes); gates ``[i, f, g, o]``.
 
     The LSTM with its matrix products replaced by 'same' convolutions, so the state keeps
     its spatial layout:  gates = conv(x, W_x) + conv(h, W_h) + b.
@@ -446,7 +446,7 @@ class ConvLSTM(nn.Module):
 
 # ------------------------------------------------------------------------ gradient flow
 def unroll(step: Callable[[Tensor, Any], Any], xs: Tensor, state: Any) -> list[Any]:
-    """Apply ``state = step(x_t, state)`` for every x_t in xs (T, ...) and return
+    """(Notebook 02.) Apply ``state = step(x_t, state)`` for every x_t in xs (T, ...) and return
     ``[state_0, state_1, ..., state_T]`` (T + 1 states, the initial one first)."""
     states = [state]
     for t in range(xs.shape[0]):
@@ -463,7 +463,7 @@ def hidden_grad_norms(
     *,
     which: int = 0,
 ) -> Tensor:
-    """||dL/dh_t|| for t = 0..T of an unrolled network, measured with autograd.
+    """||dL/dh_t|| for t = 0..T of an unrolled network, measured with autograd (notebook 02).
 
     ``step(x_t, state) -> state`` is one step (a state is a tensor, or a tuple such as
     (h, c) for an LSTM; ``which`` picks the entry whose gradient is measured), ``xs`` is
@@ -503,7 +503,7 @@ def rnn_bptt(
     grad_hT: Tensor,
     nonlinearity: str = "tanh",
 ) -> dict[str, Any]:
-    """Backpropagation through time by hand for h_t = act(x_t W_ih^T + h_{t-1} W_hh^T + b).
+    """BPTT by hand (notebook 02) for h_t = act(x_t W_ih^T + h_{t-1} W_hh^T + b).
 
     The loss is L with dL/dh_T = ``grad_hT`` (for L = <v, h_T>, grad_hT = v). Going back:
         a_t = pre-activation, dL/da_t = dL/dh_t * act'(a_t)
@@ -561,7 +561,7 @@ def linear_rnn_weight(
     dtype: torch.dtype = torch.float64,
     orthogonal: bool = True,
 ) -> Tensor:
-    """A recurrent matrix W_hh (H, H) whose spectral radius (largest |eigenvalue|) is given.
+    """A recurrent matrix W_hh (H, H) with a given spectral radius (notebook 02).
 
     With ``orthogonal=True`` (default) it is ``spectral_radius * Q`` for a random orthogonal
     Q: every singular value equals the radius, so ||W^k v|| = radius^k ||v|| exactly and the
