@@ -696,6 +696,15 @@ class Progress:
         """Write the progress atomically."""
         atomic_write_json(self.path, self.data)
 
+    def try_save(self) -> str | None:
+        """Save; on a disk error (full, read-only, ...) return the reason instead of raising,
+        so a drill goes on (progress stays in memory and is retried at the next answer)."""
+        try:
+            self.save()
+        except OSError as exc:
+            return f"Could not save the progress to {self.path}: {exc}"
+        return None
+
     def log(self, qid: str, outcome: str, mode: str, now: float) -> None:
         hist = self.data["history"]
         hist.append({"id": qid, "outcome": outcome, "mode": mode, "t": round(now, 3)})
@@ -975,6 +984,7 @@ def run_drill(
     term = _Terminal(stdin or sys.stdin, stdout or sys.stdout, lang)
     leitner = Leitner(progress, clock) if progress is not None else None
     answered: list[tuple[str, str]] = []
+    save_problems: list[str] = []
     status = "done"
     if mock is not None:
         mock.start()
@@ -1011,7 +1021,10 @@ def run_drill(
             answered.append((q.id, res.outcome))
             if leitner is not None:
                 leitner.answer(q.id, res.correct, mode="mock" if mock is not None else "quiz")
-                progress.save()
+                problem = progress.try_save()
+                if problem and problem not in save_problems:
+                    save_problems.append(problem)
+                    term.say(f"warning: {problem}")
     except _Quit:
         status = "quit"
     except EOFError:
@@ -1022,8 +1035,7 @@ def run_drill(
         status = "interrupted"
         term.say("")
         term.say(_ui(lang, "interrupted"))
-    if progress is not None:
-        progress.save()
+    saved = progress is not None and progress.try_save() is None
     if mock is not None:
         mock.finish()
         term.say("")
@@ -1032,8 +1044,10 @@ def run_drill(
         right = sum(o == "correct" for _, o in answered)
         term.say("")
         term.say(_ui(lang, "score", c=right, n=len(qs), a=len(answered)))
-    if progress is not None:
+    if saved:
         term.say(_ui(lang, "saved", path=progress.path))
+    elif progress is not None:
+        term.say(f"warning: {progress.try_save() or 'the progress could not be saved'}")
     return {"status": status, "answered": answered}
 
 
@@ -1229,7 +1243,11 @@ class QuizApp:
             self.results[q.id] = res
             if self.leitner is not None:
                 self.leitner.answer(q.id, res.correct, mode=self.mode)
-                self.progress.save()
+                problem = self.progress.try_save()
+                if problem:
+                    self._feedback[q.id] += (
+                        f"<div style='color:#b3261e'>{html.escape(problem)}</div>"
+                    )
         self._render()
         return res
 
@@ -1395,6 +1413,7 @@ class FlashcardApp:
         self.pos = 0
         self.revealed = False
         self.reviewed: list[tuple[str, bool, int]] = []
+        self.save_problem: str | None = None
         self._build()
 
     @property
@@ -1411,7 +1430,7 @@ class FlashcardApp:
         if q is None:
             raise IndexError("no card left in this session")
         box = self.leitner.answer(q.id, bool(knew), mode="flashcards")
-        self.progress.save()
+        self.save_problem = self.progress.try_save()
         self.reviewed.append((q.id, bool(knew), box))
         if not knew and q.id not in self.queue[self.pos + 1 :]:
             self.queue.append(q.id)  # a forgotten card comes back at the end of the session
@@ -1485,7 +1504,12 @@ class FlashcardApp:
         self._render()
 
     def _render(self) -> None:
-        self._view.value = self.html()
+        warn = (
+            f"<div style='color:#b3261e'>{html.escape(self.save_problem)}</div>"
+            if self.save_problem
+            else ""
+        )
+        self._view.value = self.html() + warn
         en = self.lang == "en"
         self._reveal_btn.description = _ui(self.lang, "show")
         self._knew_btn.description = "I knew it" if en else "我记得"
