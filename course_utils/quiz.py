@@ -658,42 +658,86 @@ class Progress:
         self.warnings: list[str] = []
         self.data = self._load()
 
-    def _load(self) -> dict[str, Any]:
+    def _read(self) -> tuple[dict[str, Any] | None, str | None]:
+        """``(data, None)`` for a valid file, ``(None, None)`` when there is none,
+        ``(None, reason)`` for a corrupt or foreign one. OSError propagates."""
         if not self.path.exists():
-            return _empty_progress()
+            return None, None
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            problem = _progress_problem(data)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            problem = f"it is not valid JSON ({type(exc).__name__})"
-        except OSError as exc:
-            self.warnings.append(
-                f"Could not read the progress file {self.path} ({exc}); starting fresh, it will not be overwritten."
-            )
-            self.path = self.path.with_name(self.path.name + ".unreadable-fallback.json")
-            return _empty_progress()
-        if problem is None:
-            data.setdefault("history", [])
-            return data
+            return None, f"it is not valid JSON ({type(exc).__name__})"
+        problem = _progress_problem(data)
+        if problem is not None:
+            return None, problem
+        data.setdefault("history", [])
+        return data, None
+
+    def _set_aside(self, problem: str) -> None:
+        """Rename a bad file to ``<name>.bad-<time>`` and say so in ``warnings``."""
         stamp = time.strftime("%Y%m%d-%H%M%S")
         backup = self.path.with_name(f"{self.path.name}.bad-{stamp}")
         k = 1
         while backup.exists():
             backup = self.path.with_name(f"{self.path.name}.bad-{stamp}-{k}")
             k += 1
-        os.replace(self.path, backup)
+        try:
+            os.replace(self.path, backup)
+        except OSError as exc:
+            self._fallback(f"it could not be used ({problem}) nor renamed ({exc})")
+            return
         self.warnings.append(
             f"The progress file {self.path} could not be used ({problem}). "
             f"It was kept as {backup.name} and a fresh progress file was started."
         )
+
+    def _fallback(self, why: str) -> None:
+        old = self.path
+        self.path = old.with_name(old.name + ".fallback.json")
+        self.warnings.append(
+            f"The progress file {old} {why}; it is left untouched and progress goes to {self.path.name}."
+        )
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            data, problem = self._read()
+        except OSError as exc:
+            self._fallback(f"could not be read ({exc})")
+            return _empty_progress()
+        if data is not None:
+            return data
+        if problem is not None:
+            self._set_aside(problem)
         return _empty_progress()
 
     @property
     def cards(self) -> dict[str, dict[str, Any]]:
         return self.data["cards"]
 
+    def _merge(self, disk: dict[str, Any]) -> None:
+        """Keep what another session (a terminal drill beside this notebook) saved meanwhile:
+        per card the most recently answered version wins; histories are united."""
+        for qid, card in disk["cards"].items():
+            mine = self.cards.get(qid)
+            if mine is None or card.get("last", 0) > mine.get("last", 0):
+                self.cards[qid] = card
+        key = lambda h: (h.get("id"), h.get("t"), h.get("mode"))  # noqa: E731
+        seen = {key(h) for h in self.data["history"]}
+        extra = [h for h in disk.get("history", []) if isinstance(h, dict) and key(h) not in seen]
+        if extra:
+            hist = sorted(self.data["history"] + extra, key=lambda h: h.get("t", 0))
+            self.data["history"] = hist[-self.HISTORY_LIMIT :]
+
     def save(self) -> None:
-        """Write the progress atomically."""
+        """Write the progress atomically, first merging what another session saved."""
+        try:
+            disk, problem = self._read()
+        except OSError:
+            disk, problem = None, None
+        if problem is not None:
+            self._set_aside(problem)
+        elif disk is not None:
+            self._merge(disk)
         atomic_write_json(self.path, self.data)
 
     def try_save(self) -> str | None:

@@ -606,3 +606,28 @@ def test_a_disk_error_while_saving_does_not_end_the_drill(_progress_env, monkeyp
     )  # reported once during the drill, once at the end
     app = quiz.QuizApp(["conv-002"], progress=quiz.Progress())
     assert app.submit(1792).correct and "No space left" in app.html()
+
+
+def test_two_sessions_at_once_keep_both_sessions_answers(_progress_env):
+    notebook, terminal = quiz.Progress(), quiz.Progress()
+    quiz.Leitner(notebook).answer("conv-001", True, 100.0)
+    notebook.save()
+    quiz.Leitner(terminal).answer("rnn-001", False, 200.0)
+    quiz.Leitner(terminal).answer("conv-001", False, 300.0)  # answered again, later
+    terminal.save()
+    quiz.Leitner(notebook).answer("gan-001", True, 400.0)
+    notebook.save()
+    final = quiz.Progress()
+    assert set(final.cards) == {"conv-001", "rnn-001", "gan-001"}
+    assert final.cards["conv-001"]["box"] == 1  # the later answer wins
+    assert [h["t"] for h in final.data["history"]] == [100.0, 200.0, 300.0, 400.0]
+
+
+def test_unreadable_progress_path_falls_back_without_crashing(_progress_env):
+    _progress_env.mkdir()  # a folder where the file should be
+    p = quiz.Progress()
+    assert p.warnings and "fallback" in p.path.name
+    quiz.Leitner(p).answer("conv-001", True, 1.0)
+    p.save()
+    assert quiz.Progress(p.path).cards["conv-001"]["box"] == 2
+    assert _progress_env.is_dir()
