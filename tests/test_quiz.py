@@ -266,19 +266,23 @@ def test_progress_survives_a_kill_mid_write(tmp_path):
         """
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    kills = 0
-    for delay in (0.05, 0.11, 0.17, 0.23, 0.31):
+    mid_write = 0
+    for delay in (0.05, 0.09, 0.13, 0.17, 0.21, 0.25, 0.29, 0.33):
         proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env)
         assert proc.stdout.readline().strip() == b"ready"
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        kills += 1
+        leftovers = [f for f in tmp_path.iterdir() if f.name.endswith(".tmp")]
+        mid_write += bool(leftovers)  # killed while writing: the temp file was not renamed yet
+        for f in leftovers:
+            f.unlink()
         if path.exists():
             p = quiz.Progress(path)
             assert p.warnings == [], p.warnings
             assert len(p.cards) >= 4000
-    assert kills == 5 and path.exists()
+    assert path.exists()
+    assert mid_write >= 1, "no kill landed during a write; the test did not test anything"
 
 
 # ------------------------------------------------------------------------ mock interview
