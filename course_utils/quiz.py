@@ -11,8 +11,11 @@ Introduced in notebook 06 (every lesson's end-of-chapter questions come from her
   learner's input: malformed input is reported as ``outcome == "invalid"``).
 * :class:`Progress` keeps the flashcard boxes in one JSON file, written atomically
   (temp file + rename); a corrupt or foreign file is backed up and reported.
-* :class:`Leitner` is the spaced-repetition schedule: a right answer moves a card one box
-  up (longer interval), a wrong one back to box 1 (due again at once).
+  :class:`Leitner` is the spaced-repetition schedule: a right answer moves a card one box
+  up (longer interval), a wrong one back to box 1 (due again at once). Both live in
+  :mod:`course_utils.progress` (standard library only) and are re-exported here.
+* ``QuizApp``, ``FlashcardApp`` and ``MockApp``, the notebook widgets, live in
+  :mod:`course_utils.quiz_apps` and are importable from here too.
 * :class:`MockInterview` draws N questions across topics and reports a score per topic
   with the lesson sections to review.
 * :func:`main` is the terminal drill: ``python -m course_utils quiz --topic attention
@@ -26,11 +29,9 @@ import contextlib
 import html
 import json
 import math
-import os
 import random
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,30 +39,27 @@ from pathlib import Path
 from typing import Any, TextIO
 
 __all__ = [
+    "PROGRESS_ENV",
+    "PROGRESS_FORMAT",
+    "atomic_write_json",
     "BANK_DIR",
     "LANGS",
     "TOPICS",
     "TYPES",
-    "FlashcardApp",
     "Leitner",
-    "MockApp",
     "MockInterview",
     "Progress",
-    "QuizApp",
     "Question",
     "Result",
     "exercise",
-    "flashcards",
     "get_question",
     "grade",
     "load_bank",
     "main",
-    "mock_interview_widget",
     "progress_path",
     "run_drill",
     "select_questions",
     "questions",
-    "quiz_widget",
     "ref_label",
     "ref_link",
     "render_question",
@@ -86,9 +84,26 @@ TOPICS: dict[str, tuple[str, str]] = {
     "deployment": ("Deployment", "模型部署"),
 }
 
-PROGRESS_ENV = "VDL_PROGRESS"
-PROGRESS_FORMAT = "video-dl-course/progress"
-PROGRESS_VERSION = 1
+from course_utils.progress import (  # noqa: E402  (re-exported: quiz.Progress, ...)
+    PROGRESS_ENV,
+    PROGRESS_FORMAT,
+    Leitner,
+    Progress,
+    atomic_write_json,
+    progress_path,
+)
+
+_APPS = {"FlashcardApp", "MockApp", "QuizApp", "flashcards", "mock_interview_widget", "quiz_widget"}
+
+
+def __getattr__(name: str) -> Any:
+    """The notebook apps live in :mod:`course_utils.quiz_apps` (imported on first use)."""
+    if name in _APPS:
+        from course_utils import quiz_apps
+
+        return getattr(quiz_apps, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # ---------------------------------------------------------------------------- UI text
 _UI = {
@@ -588,245 +603,6 @@ def show_questions(ids: Sequence[str], lang: str = "en") -> None:
         )
 
 
-# --------------------------------------------------------------------------- progress
-def progress_path() -> Path:
-    """Where progress is kept: ``$VDL_PROGRESS`` if set, else ``~/.video_dl_course/progress.json``."""
-    env = os.environ.get(PROGRESS_ENV)
-    if env:
-        return Path(env).expanduser()
-    return Path.home() / ".video_dl_course" / "progress.json"
-
-
-def atomic_write_json(path: str | Path, data: Any) -> None:
-    """Write ``data`` as JSON to ``path`` atomically: a temp file in the same folder,
-    flushed and fsynced, then renamed over the target (``os.replace``). A crash or a kill
-    at any moment leaves either the old file or the new one, never a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=1)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _empty_progress() -> dict[str, Any]:
-    return {"format": PROGRESS_FORMAT, "version": PROGRESS_VERSION, "cards": {}, "history": []}
-
-
-def _progress_problem(data: Any) -> str | None:
-    """Why ``data`` is not a progress file of this course (None if it is one)."""
-    if not isinstance(data, dict) or data.get("format") != PROGRESS_FORMAT:
-        return "it is not a progress file of this course"
-    if not isinstance(data.get("version"), int) or data["version"] > PROGRESS_VERSION:
-        return f"unsupported version {data.get('version')!r}"
-    cards = data.get("cards")
-    if not isinstance(cards, dict):
-        return "'cards' is not an object"
-    for qid, card in cards.items():
-        if not isinstance(card, dict):
-            return f"card {qid!r} is not an object"
-        box, due = card.get("box"), card.get("due")
-        if not isinstance(box, int) or isinstance(box, bool) or not 1 <= box <= Leitner.BOXES:
-            return f"card {qid!r} has an invalid box {box!r}"
-        if not isinstance(due, int | float) or isinstance(due, bool) or not math.isfinite(due):
-            return f"card {qid!r} has an invalid due date {due!r}"
-    if not isinstance(data.get("history", []), list):
-        return "'history' is not a list"
-    return None
-
-
-class Progress:
-    """The learner's progress in one JSON file (see :func:`progress_path`).
-
-    A file that is not valid JSON, or valid JSON that is not ours (a "foreign" file), is
-    never overwritten silently: it is renamed to ``<name>.bad-<timestamp>``, a fresh
-    progress is started, and the reason is kept in ``warnings`` for the caller to show.
-    """
-
-    HISTORY_LIMIT = 5000
-
-    def __init__(self, path: str | Path | None = None):
-        self.path = Path(path).expanduser() if path is not None else progress_path()
-        self.warnings: list[str] = []
-        self.data = self._load()
-
-    def _read(self) -> tuple[dict[str, Any] | None, str | None]:
-        """``(data, None)`` for a valid file, ``(None, None)`` when there is none,
-        ``(None, reason)`` for a corrupt or foreign one. OSError propagates."""
-        if not self.path.exists():
-            return None, None
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return None, f"it is not valid JSON ({type(exc).__name__})"
-        problem = _progress_problem(data)
-        if problem is not None:
-            return None, problem
-        data.setdefault("history", [])
-        return data, None
-
-    def _set_aside(self, problem: str) -> None:
-        """Rename a bad file to ``<name>.bad-<time>`` and say so in ``warnings``."""
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        backup = self.path.with_name(f"{self.path.name}.bad-{stamp}")
-        k = 1
-        while backup.exists():
-            backup = self.path.with_name(f"{self.path.name}.bad-{stamp}-{k}")
-            k += 1
-        try:
-            os.replace(self.path, backup)
-        except OSError as exc:
-            self._fallback(f"it could not be used ({problem}) nor renamed ({exc})")
-            return
-        self.warnings.append(
-            f"The progress file {self.path} could not be used ({problem}). "
-            f"It was kept as {backup.name} and a fresh progress file was started."
-        )
-
-    def _fallback(self, why: str) -> None:
-        old = self.path
-        self.path = old.with_name(old.name + ".fallback.json")
-        self.warnings.append(
-            f"The progress file {old} {why}; it is left untouched and progress goes to {self.path.name}."
-        )
-
-    def _load(self) -> dict[str, Any]:
-        try:
-            data, problem = self._read()
-        except OSError as exc:
-            self._fallback(f"could not be read ({exc})")
-            return _empty_progress()
-        if data is not None:
-            return data
-        if problem is not None:
-            self._set_aside(problem)
-        return _empty_progress()
-
-    @property
-    def cards(self) -> dict[str, dict[str, Any]]:
-        return self.data["cards"]
-
-    def _merge(self, disk: dict[str, Any]) -> None:
-        """Keep what another session (a terminal drill beside this notebook) saved meanwhile:
-        per card the most recently answered version wins; histories are united."""
-        for qid, card in disk["cards"].items():
-            mine = self.cards.get(qid)
-            if mine is None or card.get("last", 0) > mine.get("last", 0):
-                self.cards[qid] = card
-        key = lambda h: (h.get("id"), h.get("t"), h.get("mode"))  # noqa: E731
-        seen = {key(h) for h in self.data["history"]}
-        extra = [h for h in disk.get("history", []) if isinstance(h, dict) and key(h) not in seen]
-        if extra:
-            hist = sorted(self.data["history"] + extra, key=lambda h: h.get("t", 0))
-            self.data["history"] = hist[-self.HISTORY_LIMIT :]
-
-    def save(self) -> None:
-        """Write the progress atomically, first merging what another session saved."""
-        try:
-            disk, problem = self._read()
-        except OSError:
-            disk, problem = None, None
-        if problem is not None:
-            self._set_aside(problem)
-        elif disk is not None:
-            self._merge(disk)
-        atomic_write_json(self.path, self.data)
-
-    def try_save(self) -> str | None:
-        """Save; on a disk error (full, read-only, ...) return the reason instead of raising,
-        so a drill goes on (progress stays in memory and is retried at the next answer)."""
-        try:
-            self.save()
-        except OSError as exc:
-            return f"Could not save the progress to {self.path}: {exc}"
-        return None
-
-    def log(self, qid: str, outcome: str, mode: str, now: float) -> None:
-        hist = self.data["history"]
-        hist.append({"id": qid, "outcome": outcome, "mode": mode, "t": round(now, 3)})
-        if len(hist) > self.HISTORY_LIMIT:
-            del hist[: len(hist) - self.HISTORY_LIMIT]
-
-
-class Leitner:
-    """Leitner-box spaced repetition over a :class:`Progress`.
-
-    Five boxes. A card never seen is new (due now). A right answer moves the card one box
-    up (at most 5) and schedules it ``INTERVAL_DAYS[box - 1]`` days later; a wrong answer
-    sends it back to box 1, due again at once. ``clock`` returns seconds (time.time).
-    """
-
-    BOXES = 5
-    INTERVAL_DAYS = (0, 1, 3, 7, 16)
-    DAY = 86400.0
-
-    def __init__(self, progress: Progress, clock: Callable[[], float] = time.time):
-        self.progress = progress
-        self.clock = clock
-
-    def box(self, qid: str) -> int:
-        """The card's box, 1-5, or 0 for a card never answered."""
-        card = self.progress.cards.get(qid)
-        return card["box"] if card else 0
-
-    def due_at(self, qid: str) -> float:
-        card = self.progress.cards.get(qid)
-        return card["due"] if card else 0.0
-
-    def is_due(self, qid: str, now: float | None = None) -> bool:
-        now = self.clock() if now is None else now
-        return self.due_at(qid) <= now
-
-    def answer(
-        self, qid: str, correct: bool, now: float | None = None, *, mode: str = "flashcards"
-    ) -> int:
-        """Record an answer, reschedule the card, return its new box (does not save)."""
-        now = self.clock() if now is None else now
-        card = self.progress.cards.setdefault(qid, {"box": 1, "due": now, "seen": 0, "right": 0})
-        card["seen"] = card.get("seen", 0) + 1
-        if correct:
-            card["right"] = card.get("right", 0) + 1
-            card["box"] = min(card["box"] + 1, self.BOXES)
-        else:
-            card["box"] = 1
-        card["due"] = now + self.INTERVAL_DAYS[card["box"] - 1] * self.DAY
-        card["last"] = now
-        self.progress.log(qid, "correct" if correct else "incorrect", mode, now)
-        return card["box"]
-
-    def order(self, ids: Sequence[str], now: float | None = None) -> list[str]:
-        """``ids`` reordered for review: due cards first (lowest box, then most overdue),
-        then new cards in the given order, then the rest by due date."""
-        now = self.clock() if now is None else now
-        pos = {qid: i for i, qid in enumerate(ids)}
-        due = [i for i in ids if i in self.progress.cards and self.is_due(i, now)]
-        new = [i for i in ids if i not in self.progress.cards]
-        later = [i for i in ids if i in self.progress.cards and not self.is_due(i, now)]
-        due.sort(key=lambda i: (self.box(i), self.due_at(i), pos[i]))
-        later.sort(key=lambda i: (self.due_at(i), pos[i]))
-        return due + new + later
-
-    def due(self, ids: Sequence[str], now: float | None = None) -> list[str]:
-        """Only the cards due now (new cards included), in review order."""
-        now = self.clock() if now is None else now
-        return [i for i in self.order(ids, now) if self.is_due(i, now)]
-
-    def boxes(self, ids: Sequence[str]) -> dict[int, int]:
-        """How many of ``ids`` sit in each box (0 = new)."""
-        out = {b: 0 for b in range(self.BOXES + 1)}
-        for i in ids:
-            out[self.box(i)] += 1
-        return out
-
-
 # ------------------------------------------------------------------------ mock interview
 class MockInterview:
     """N questions drawn across topics (round robin, seeded), a time limit, and a
@@ -1209,440 +985,6 @@ def main(
         qs, lang=args.lang, progress=progress, mock=mock, stdin=stdin, stdout=stdout, clock=clock
     )
     return 130 if result["status"] == "interrupted" else 0
-
-
-# ----------------------------------------------------------------------- notebook apps
-_COLORS = {"correct": "#1b7f3b", "incorrect": "#b3261e", "invalid": "#8a6d00"}
-
-
-def _feedback_html(q: Question, res: Result, lang: str) -> str:
-    e = html.escape
-    c = _colon(lang)
-    label = {
-        "correct": "✅ " + _ui(lang, "correct"),
-        "incorrect": "❌ " + _ui(lang, "incorrect"),
-        "invalid": "✏️ " + _ui(lang, "invalid"),
-    }[res.outcome]
-    out = (
-        f'<div style="border-left:4px solid {_COLORS[res.outcome]};padding:4px 10px;margin:4px 0">'
-    )
-    out += f'<b style="color:{_COLORS[res.outcome]}">{e(label)}</b>'
-    if res.message:
-        out += f' <span style="white-space:pre-wrap">{e(res.message)}</span>'
-    if res.valid:
-        if q.type in ("bug", "code", "short"):
-            out += f"<br><b>{e(_ui(lang, 'answer'))}{c}</b>{e(q.text('answer', lang))}"
-        if q.type == "bug":
-            out += f"<pre>{e(q.fixed_code())}</pre>"
-        if q.type == "code":
-            out += f"<pre>{e(q.raw['solution'])}</pre>"
-        out += f"<br><b>{e(_ui(lang, 'explanation'))}{c}</b>{e(q.text('explanation', lang))}"
-        if q.refs:
-            out += f"<br><i>{e(_ui(lang, 'review'))}{c}{'; '.join(ref_link(r) for r in q.refs)}</i>"
-    return out + "</div>"
-
-
-class QuizApp:
-    """A quiz widget: one question at a time, an answer box that fits the question type
-    (choices, a number, line numbers, code), immediate feedback with the explanation, and
-    an English/Chinese switch. ``app.widget`` is what the notebook displays; ``submit``,
-    ``next``, ``set_lang`` and ``html()`` drive and render it without a browser."""
-
-    mode = "quiz"
-
-    def __init__(
-        self,
-        ids: Sequence[str] | None = None,
-        *,
-        topic: str | Sequence[str] | None = None,
-        lang: str = "en",
-        progress: Progress | None = None,
-        clock: Callable[[], float] = time.time,
-    ):
-        self.ids = list(ids) if ids is not None else [q.id for q in questions(topic)]
-        if not self.ids:
-            raise ValueError("no questions to show")
-        for i in self.ids:
-            get_question(i)
-        self.lang = _check_lang(lang)
-        self.progress = progress
-        self.leitner = Leitner(progress, clock) if progress is not None else None
-        self.index = 0
-        self.results: dict[str, Result] = {}
-        self._feedback: dict[str, str] = {}
-        self._revealed = False
-        self._build()
-
-    # -- state ----------------------------------------------------------------
-    @property
-    def question(self) -> Question:
-        return get_question(self.ids[self.index])
-
-    def submit(self, answer: Any) -> Result:
-        """Grade ``answer`` for the current question, show and record the verdict."""
-        q = self.question
-        res = self._grade(q, answer)
-        self._feedback[q.id] = _feedback_html(q, res, self.lang)
-        if res.valid:
-            self.results[q.id] = res
-            if self.leitner is not None:
-                self.leitner.answer(q.id, res.correct, mode=self.mode)
-                problem = self.progress.try_save()
-                if problem:
-                    self._feedback[q.id] += (
-                        f"<div style='color:#b3261e'>{html.escape(problem)}</div>"
-                    )
-        self._render()
-        return res
-
-    def _grade(self, q: Question, answer: Any) -> Result:
-        return grade(q, answer, self.lang)
-
-    def go(self, index: int) -> None:
-        self.index = max(0, min(index, len(self.ids) - 1))
-        self._revealed = False
-        self._render(new_question=True)
-
-    def next(self) -> None:
-        self.go(self.index + 1)
-
-    def prev(self) -> None:
-        self.go(self.index - 1)
-
-    def set_lang(self, lang: str) -> None:
-        self.lang = _check_lang(lang)
-        q = self.question
-        if q.id in self.results:
-            self._feedback[q.id] = _feedback_html(q, self.results[q.id], self.lang)
-        if self._lang_toggle.value != lang:
-            self._lang_toggle.value = lang  # the observer calls back with the same value
-        self._render(new_question=True)
-
-    def score(self) -> tuple[int, int]:
-        return sum(r.correct for r in self.results.values()), len(self.results)
-
-    # -- view -----------------------------------------------------------------
-    def _status(self) -> str:
-        right, done = self.score()
-        return f"{self.index + 1}/{len(self.ids)} · {_ui(self.lang, 'correct')} {right}/{done}"
-
-    def html(self) -> str:
-        """The widget's current state as static HTML (for exports and nbval)."""
-        q = self.question
-        fb = self._feedback.get(q.id, "")
-        return (
-            f'<div style="border:1px solid #ccc;border-radius:6px;padding:8px;max-width:760px">'
-            f'<div style="color:#666;font-size:90%">{html.escape(self._status())}</div>'
-            f"{render_question(q, self.lang, html_=True)}{fb}</div>"
-        )
-
-    def _build(self) -> None:
-        import ipywidgets as W
-
-        self._W = W
-        self._lang_toggle = W.ToggleButtons(
-            options=[("English", "en"), ("中文", "zh")], value=self.lang
-        )
-        self._lang_toggle.observe(
-            lambda ch: self.set_lang(ch["new"]) if ch["new"] != self.lang else None, names="value"
-        )
-        self._status_w = W.HTML()
-        self._body = W.HTML()
-        self._input = W.VBox()
-        self._feedback_w = W.HTML()
-        self._check_btn = W.Button(button_style="primary")
-        self._check_btn.on_click(lambda _: self.submit(self._read_input()))
-        self._prev_btn = W.Button(description="◀")
-        self._next_btn = W.Button(description="▶")
-        self._prev_btn.on_click(lambda _: self.prev())
-        self._next_btn.on_click(lambda _: self.next())
-        self._reveal_btn = W.Button()
-        self._knew_btn = W.Button(button_style="success")
-        self._forgot_btn = W.Button(button_style="danger")
-        self._reveal_btn.on_click(lambda _: self._reveal())
-        self._knew_btn.on_click(lambda _: self.submit(True))
-        self._forgot_btn.on_click(lambda _: self.submit(False))
-        self._extra = W.HBox()
-        self.widget = W.VBox(
-            [
-                W.HBox([self._lang_toggle, self._status_w]),
-                self._body,
-                self._input,
-                W.HBox([self._prev_btn, self._check_btn, self._next_btn]),
-                self._feedback_w,
-                self._extra,
-            ]
-        )
-        self._render(new_question=True)
-
-    def _reveal(self) -> None:
-        self._revealed = True
-        q = self.question
-        self._feedback_w.value = f"<b>{html.escape(_ui(self.lang, 'answer'))}{_colon(self.lang)}</b>{html.escape(q.text('answer', self.lang))}"
-
-    def _make_input(self, q: Question):
-        W = self._W
-        lang = self.lang
-        if q.type == "choice":
-            opts = [(f"{chr(ord('A') + i)}. {c}", i) for i, c in enumerate(q.choices(lang))]
-            return W.RadioButtons(options=opts, value=None, layout=W.Layout(width="auto"))
-        if q.type == "numeric":
-            return W.Text(placeholder=_ui(lang, "number"))
-        if q.type == "bug":
-            return W.Text(placeholder=_ui(lang, "lines"))
-        if q.type == "code":
-            return W.Textarea(value=q.raw["starter"], layout=W.Layout(width="100%", height="12em"))
-        return None
-
-    def _read_input(self) -> Any:
-        w = self._input_w
-        if w is None:
-            return None
-        if self.question.type == "choice":
-            return w.value if w.value is not None else ""
-        return w.value
-
-    def _render(self, new_question: bool = False) -> None:
-        q = self.question
-        lang = self.lang
-        self._status_w.value = (
-            f"<span style='color:#666;margin-left:1em'>{html.escape(self._status())}</span>"
-        )
-        self._body.value = render_question(q, lang, html_=True)
-        if new_question:
-            self._input_w = self._make_input(q)
-            self._input.children = [self._input_w] if self._input_w is not None else []
-            self._check_btn.description = "Check" if lang == "en" else "提交"
-            self._reveal_btn.description = _ui(lang, "show")
-            self._knew_btn.description = "I knew it" if lang == "en" else "我答对了"
-            self._forgot_btn.description = "I did not" if lang == "en" else "我没答对"
-            self._check_btn.layout.display = "none" if q.type == "short" else None
-            self._extra.children = (
-                [self._reveal_btn, self._knew_btn, self._forgot_btn] if q.type == "short" else []
-            )
-        self._feedback_w.value = self._feedback.get(q.id, "")
-
-
-def quiz_widget(
-    ids: Sequence[str] | None = None,
-    *,
-    topic: str | Sequence[str] | None = None,
-    lang: str = "en",
-    progress: Progress | None = None,
-) -> QuizApp:
-    """Build a :class:`QuizApp` (display ``app.widget``)."""
-    return QuizApp(ids, topic=topic, lang=lang, progress=progress)
-
-
-class FlashcardApp:
-    """Flashcards with Leitner spaced repetition: the due cards of a topic, front (the
-    question) then back (the answer); "I knew it" moves the card up a box, "I did not"
-    sends it back to box 1. Progress is saved after every card."""
-
-    def __init__(
-        self,
-        topic: str | Sequence[str] | None = None,
-        *,
-        ids: Sequence[str] | None = None,
-        lang: str = "en",
-        progress: Progress | None = None,
-        limit: int = 20,
-        clock: Callable[[], float] = time.time,
-    ):
-        self.progress = progress if progress is not None else Progress()
-        self.leitner = Leitner(self.progress, clock)
-        self.pool = list(ids) if ids is not None else [q.id for q in questions(topic)]
-        self.queue = self.leitner.due(self.pool)[:limit]
-        self.lang = _check_lang(lang)
-        self.pos = 0
-        self.revealed = False
-        self.reviewed: list[tuple[str, bool, int]] = []
-        self.save_problem: str | None = None
-        self._build()
-
-    @property
-    def card(self) -> Question | None:
-        return get_question(self.queue[self.pos]) if self.pos < len(self.queue) else None
-
-    def reveal(self) -> None:
-        self.revealed = True
-        self._render()
-
-    def rate(self, knew: bool) -> int:
-        """Record the current card as known or not; returns its new box."""
-        q = self.card
-        if q is None:
-            raise IndexError("no card left in this session")
-        box = self.leitner.answer(q.id, bool(knew), mode="flashcards")
-        self.save_problem = self.progress.try_save()
-        self.reviewed.append((q.id, bool(knew), box))
-        if not knew and q.id not in self.queue[self.pos + 1 :]:
-            self.queue.append(q.id)  # a forgotten card comes back at the end of the session
-        self.pos += 1
-        self.revealed = False
-        self._render()
-        return box
-
-    def set_lang(self, lang: str) -> None:
-        self.lang = _check_lang(lang)
-        if self._lang_toggle.value != lang:
-            self._lang_toggle.value = lang
-        self._render()
-
-    def status(self) -> str:
-        boxes = self.leitner.boxes(self.pool)
-        parts = ", ".join(f"{b}: {n}" for b, n in boxes.items() if b)
-        new = "new" if self.lang == "en" else "新卡"
-        box = "boxes" if self.lang == "en" else "盒子"
-        left = len(self.queue) - self.pos
-        todo = "cards left" if self.lang == "en" else "张待复习"
-        return f"{left} {todo} · {new}: {boxes[0]} · {box} {parts}"
-
-    def html(self) -> str:
-        q = self.card
-        lang = self.lang
-        if q is None:
-            done = (
-                "No card is due: come back later." if lang == "en" else "没有到期的卡片，稍后再来。"
-            )
-            return f"<div><i>{done}</i><br><span style='color:#666'>{html.escape(self.status())}</span></div>"
-        front = render_question(q, lang, html_=True)
-        back = ""
-        if self.revealed:
-            c = _colon(lang)
-            back = f"<div style='background:#f4f8ff;padding:6px'><b>{html.escape(_ui(lang, 'answer'))}{c}</b>{html.escape(q.text('answer', lang))}<br><b>{html.escape(_ui(lang, 'explanation'))}{c}</b>{html.escape(q.text('explanation', lang))}</div>"
-        box = self.leitner.box(q.id)
-        boxname = (
-            ("new card" if lang == "en" else "新卡片")
-            if box == 0
-            else (f"box {box}" if lang == "en" else f"第 {box} 盒")
-        )
-        return (
-            f'<div style="border:1px solid #ccc;border-radius:6px;padding:8px;max-width:760px">'
-            f"<div style='color:#666;font-size:90%'>{html.escape(self.status())} · {boxname}</div>{front}{back}</div>"
-        )
-
-    def _build(self) -> None:
-        import ipywidgets as W
-
-        self._lang_toggle = W.ToggleButtons(
-            options=[("English", "en"), ("中文", "zh")], value=self.lang
-        )
-        self._lang_toggle.observe(
-            lambda ch: self.set_lang(ch["new"]) if ch["new"] != self.lang else None, names="value"
-        )
-        self._view = W.HTML()
-        self._reveal_btn = W.Button()
-        self._knew_btn = W.Button(button_style="success")
-        self._forgot_btn = W.Button(button_style="danger")
-        self._reveal_btn.on_click(lambda _: self.reveal())
-        self._knew_btn.on_click(lambda _: self.rate(True) if self.card is not None else None)
-        self._forgot_btn.on_click(lambda _: self.rate(False) if self.card is not None else None)
-        self.widget = W.VBox(
-            [
-                self._lang_toggle,
-                self._view,
-                W.HBox([self._reveal_btn, self._knew_btn, self._forgot_btn]),
-            ]
-        )
-        self._render()
-
-    def _render(self) -> None:
-        warn = (
-            f"<div style='color:#b3261e'>{html.escape(self.save_problem)}</div>"
-            if self.save_problem
-            else ""
-        )
-        self._view.value = self.html() + warn
-        en = self.lang == "en"
-        self._reveal_btn.description = _ui(self.lang, "show")
-        self._knew_btn.description = "I knew it" if en else "我记得"
-        self._forgot_btn.description = "I did not" if en else "我忘了"
-
-
-def flashcards(
-    topic: str | Sequence[str] | None = None,
-    *,
-    lang: str = "en",
-    progress: Progress | None = None,
-    limit: int = 20,
-) -> FlashcardApp:
-    """Build a :class:`FlashcardApp` over the due cards of ``topic`` (display ``app.widget``)."""
-    return FlashcardApp(topic, lang=lang, progress=progress, limit=limit)
-
-
-class MockApp(QuizApp):
-    """A timed mock interview in the notebook: N questions across topics, a clock, and a
-    per-topic report with the lesson sections to review (``finish()`` or time up)."""
-
-    mode = "mock"
-
-    def __init__(
-        self,
-        n: int = 8,
-        *,
-        minutes: float | None = 15,
-        seed: int | None = 0,
-        topics: Sequence[str] | None = None,
-        lang: str = "en",
-        progress: Progress | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ):
-        self.mock = MockInterview(n, topics=topics, seed=seed, minutes=minutes, clock=clock)
-        self.finished = False
-        super().__init__([q.id for q in self.mock.questions], lang=lang, progress=progress)
-        self.mock.start()
-        W = self._W
-        self._finish_btn = W.Button(
-            description="Finish" if lang == "en" else "结束", button_style="warning"
-        )
-        self._finish_btn.on_click(lambda _: self.finish())
-        self._report_w = W.HTML()
-        self.widget.children = (*self.widget.children, self._finish_btn, self._report_w)
-
-    def _grade(self, q: Question, answer: Any) -> Result:
-        if self.finished or self.mock.time_up():
-            self.finish()
-            return Result("invalid", _ui(self.lang, "time_up"))
-        res = grade(q, answer, self.lang)
-        if res.valid:
-            self.mock.results[q.id] = res
-        return res
-
-    def _status(self) -> str:
-        left = self.mock.time_left()
-        left = None if left is None else math.ceil(left)
-        clock = f" · ⏱ {left // 60}:{left % 60:02d}" if left is not None else ""
-        return super()._status() + clock
-
-    def finish(self) -> str:
-        """End the interview and show the report; returns it as text."""
-        self.finished = True
-        self.mock.finish()
-        text = self.mock.report_text(self.lang)
-        links = "".join(
-            f"<li>{html.escape(TOPICS[t][0 if self.lang == 'en' else 1])}: "
-            + "; ".join(ref_link(get_question(i).refs[0]) for i in r["missed"])
-            + "</li>"
-            for t, r in self.mock.report().items()
-            if r["missed"]
-        )
-        self._report_w.value = f"<pre style='white-space:pre-wrap'>{html.escape(text)}</pre>" + (
-            f"<ul>{links}</ul>" if links else ""
-        )
-        return text
-
-
-def mock_interview_widget(
-    n: int = 8,
-    *,
-    minutes: float | None = 15,
-    seed: int | None = 0,
-    lang: str = "en",
-    progress: Progress | None = None,
-) -> MockApp:
-    """Build a :class:`MockApp` (display ``app.widget``)."""
-    return MockApp(n, minutes=minutes, seed=seed, lang=lang, progress=progress)
 
 
 def exercise(qid: str):

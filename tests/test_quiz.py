@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import quiz
+from course_utils import progress, quiz
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = quiz.Leitner.DAY
@@ -230,11 +230,11 @@ def test_interrupted_write_leaves_the_old_file_intact(_progress_env, monkeypatch
         f.write('{"format": "video-dl-course/progress", "cards": {')  # half a file
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(quiz.json, "dump", dump_then_die)
+    monkeypatch.setattr(progress.json, "dump", dump_then_die)
     quiz.Leitner(p).answer("conv-002", True, 2.0)
     with pytest.raises(KeyboardInterrupt):
         p.save()
-    monkeypatch.setattr(quiz.json, "dump", real_dump)
+    monkeypatch.setattr(progress.json, "dump", real_dump)
     assert _progress_env.read_bytes() == before
     assert [f.name for f in _progress_env.parent.iterdir() if f.name.endswith(".tmp")] == []
 
@@ -242,13 +242,13 @@ def test_interrupted_write_leaves_the_old_file_intact(_progress_env, monkeypatch
 def test_progress_survives_a_kill_mid_write(tmp_path):
     """SIGKILL a process that rewrites a large progress file in a loop, many times.
 
-    quiz.py imports only the standard library at module level, so the child loads it on its
-    own and starts in milliseconds (importing the package would import torch)."""
+    progress.py imports only the standard library, so the child loads it on its own and
+    starts in milliseconds (importing the package would import torch)."""
     path = tmp_path / "progress.json"
     script = textwrap.dedent(
         f"""
         import importlib.util, sys
-        spec = importlib.util.spec_from_file_location("q", {str(ROOT / "course_utils" / "quiz.py")!r})
+        spec = importlib.util.spec_from_file_location("q", {str(ROOT / "course_utils" / "progress.py")!r})
         q = importlib.util.module_from_spec(spec)
         sys.modules["q"] = q
         spec.loader.exec_module(q)
@@ -600,7 +600,7 @@ def test_a_disk_error_while_saving_does_not_end_the_drill(_progress_env, monkeyp
     def no_space(path, data):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(quiz, "atomic_write_json", no_space)
+    monkeypatch.setattr(progress, "atomic_write_json", no_space)
     qs = quiz.select_questions(["metrics"], 2, progress=quiz.Progress(), seed=3)
     lines = [line for q in qs for line in correct_answer(q)]
     code, out, _ = run(["--topic", "metrics", "--n", "2", "--seed", "3"], lines)
