@@ -272,3 +272,37 @@ def test_lesson_end_of_chapter_questions_come_from_the_bank(stem):
     assert ids, f"{stem} shows no end-of-chapter questions from the bank"
     bank = quiz.load_bank()
     assert [i for i in ids if i not in bank] == []
+
+
+@pytest.mark.parametrize("stem", LESSONS)
+def test_lessons_stored_questions_match_the_bank(stem):
+    """The lessons store show_questions' HTML (nbval compares it): editing a question a
+    lesson shows, or the renderer, must come with a re-execution of that lesson."""
+    path = NOTEBOOKS / f"{stem}.ipynb"
+    if not path.exists():
+        pytest.skip(f"{stem} is not written yet")
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    call = re.compile(
+        r"show_questions\(\s*(\[[^\]]*\])\s*(?:,\s*lang\s*=\s*['\"](\w+)['\"])?\s*\)", re.S
+    )
+    for cell in nb["cells"]:
+        src = "".join(cell["source"])
+        if cell["cell_type"] != "code" or "show_questions(" not in src:
+            continue
+        stored = [
+            "".join(o["data"]["text/html"])
+            for o in cell.get("outputs", [])
+            if "text/html" in o.get("data", {})
+        ]
+        if not stored:
+            continue  # not executed yet
+        want = [
+            "".join(
+                quiz.render_question(
+                    quiz.get_question(i), lang or "en", answer=True, html_=True, number=k + 1
+                )
+                for k, i in enumerate(re.findall(r"[a-z]+-\d{3}", ids))
+            )
+            for ids, lang in call.findall(src)
+        ]
+        assert want == stored, f"{stem}: its end-of-chapter questions changed since it was executed"
