@@ -20,27 +20,23 @@ def _data(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     from course_utils import data
 
+    start = time.perf_counter()
     if args.action == "build":
-        start = time.perf_counter()
         print(f"Building course data into {data.generated_dir()}")
         data.build(write_checksums=args.write_checksums)
-        problems = data.verify()
-        if problems:
-            print("Built, but the files differ from data/checksums.json:")
-            for p in problems:
-                print(f"  - {p}")
-            print("Fix: make sure the pinned packages are installed (`python -m course_utils doctor`).")
-            return 1
-        print(f"Done in {time.perf_counter() - start:.0f} s: every file matches data/checksums.json.")
-        return 0
     problems = data.verify()
     if problems:
-        print("Data problems:")
+        built = args.action == "build"
+        print("Built, but the files differ from data/checksums.json:" if built else "Data problems:")
         for p in problems:
             print(f"  - {p}")
-        print("Fix: run `python -m course_utils data build`.")
+        print("Fix: make sure the pinned packages are installed (`python -m course_utils doctor`)." if built
+              else "Fix: run `python -m course_utils data build`.")
         return 1
-    print("Data OK: every file matches data/checksums.json.")
+    if args.action == "build":
+        print(f"Done in {time.perf_counter() - start:.0f} s: every file matches data/checksums.json.")
+    else:
+        print("Data OK: every file matches data/checksums.json.")
     return 0
 
 
