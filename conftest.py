@@ -17,7 +17,11 @@ NOTEBOOK_BUDGET_SECONDS = {
     "02_recurrence.ipynb": 120,
     "03_attention.ipynb": 120,
     "04_gan_training.ipynb": 240,
-    "06_interview_prep.ipynb": 60,
+    "05_video_architectures.ipynb": 150,
+    "06_efficient_training.ipynb": 150,
+    "07_compression_and_deployment.ipynb": 150,
+    "08_vae_and_diffusion.ipynb": 180,
+    "09_interview_prep.ipynb": 60,
 }
 
 _spent: dict[str, float] = defaultdict(float)

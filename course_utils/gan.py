@@ -45,7 +45,9 @@ __all__ = [
     "VideoGenerator",
     "d_step",
     "discriminator_loss",
+    "frechet_distance",
     "from_gan_range",
+    "gaussian_frechet_distance",
     "g_step",
     "generator_loss",
     "glyph_score",
@@ -370,6 +372,10 @@ class GlyphClassifier(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The penultimate activations (N, 4 * width): what :func:`frechet_distance` compares."""
+        return self.net[:-1](x)
 
 
 # ---------------------------------------------------------------------------- losses
@@ -706,6 +712,64 @@ def glyph_score(images: torch.Tensor, classifier: nn.Module, batch_size: int = 5
     )
     classifier.train(was)
     return inception_like_score(probs)
+
+
+def gaussian_frechet_distance(mu1: torch.Tensor, sigma1: torch.Tensor, mu2: torch.Tensor,
+                              sigma2: torch.Tensor) -> float:
+    """Squared Fréchet (2-Wasserstein) distance between N(mu1, sigma1) and N(mu2, sigma2).
+
+    ``||mu1 - mu2||^2 + tr(sigma1 + sigma2 - 2 (sigma1^{1/2} sigma2 sigma1^{1/2})^{1/2})``,
+    FID's formula (Heusel et al. 2017). The matrix square root is taken of the symmetric
+    PSD matrix ``sigma1^{1/2} sigma2 sigma1^{1/2}`` (same trace of the square root as
+    ``(sigma1 sigma2)^{1/2}``), by eigendecomposition in float64: no complex round-off.
+
+    Args:
+        mu1, mu2: means (D,); sigma1, sigma2: covariances (D, D), symmetric PSD.
+    """
+    for name, mu in (("mu1", mu1), ("mu2", mu2)):
+        if not isinstance(mu, torch.Tensor) or mu.dim() != 1:
+            raise ValueError(f"{name} must be a 1-D tensor (D,), got {getattr(mu, 'shape', type(mu).__name__)}")
+    d = mu1.shape[0]
+    if mu2.shape[0] != d:
+        raise ValueError(f"mu1 and mu2 must have the same length, got {d} and {mu2.shape[0]}")
+    for name, s in (("sigma1", sigma1), ("sigma2", sigma2)):
+        if not isinstance(s, torch.Tensor) or tuple(s.shape) != (d, d):
+            raise ValueError(f"{name} must be a ({d}, {d}) covariance matrix, got {getattr(s, 'shape', type(s).__name__)}")
+    mu1, mu2, sigma1, sigma2 = (t.detach().double() for t in (mu1, mu2, sigma1, sigma2))
+    if not all(torch.isfinite(t).all() for t in (mu1, mu2, sigma1, sigma2)):
+        raise ValueError("means and covariances must be finite (no NaN or inf)")
+
+    def psd_sqrt(m: torch.Tensor) -> torch.Tensor:
+        vals, vecs = torch.linalg.eigh((m + m.T) / 2)  # symmetric: real eigen-pairs
+        return (vecs * vals.clamp_min(0).sqrt()) @ vecs.T
+
+    root1 = psd_sqrt(sigma1)
+    middle = root1 @ sigma2 @ root1  # (D, D) symmetric PSD
+    tr_covmean = torch.linalg.eigvalsh((middle + middle.T) / 2).clamp_min(0).sqrt().sum()
+    diff = mu1 - mu2
+    return float(diff @ diff + torch.trace(sigma1) + torch.trace(sigma2) - 2 * tr_covmean)
+
+
+def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
+    """FID's number for two sets of feature vectors (N_a, D) and (N_b, D) (notebook 04).
+
+    Fits a Gaussian (mean, unbiased covariance) to each set and returns
+    :func:`gaussian_frechet_distance`. 0 for identical distributions; grows with a shift of
+    the mean and with a change of spread. Biased upwards for small N (the covariance
+    estimate is noisy): compare numbers only at the same N. FID proper uses Inception-v3
+    pool features; the course uses :meth:`GlyphClassifier.features` (or a clip classifier's
+    features: FVD's idea).
+    """
+    for name, f in (("features_a", features_a), ("features_b", features_b)):
+        if not isinstance(f, torch.Tensor) or f.dim() != 2:
+            raise ValueError(f"{name} must be a (N, D) tensor, got {getattr(f, 'shape', type(f).__name__)}")
+        if f.shape[0] < 2:
+            raise ValueError(f"{name} needs at least 2 rows to estimate a covariance, got {f.shape[0]}")
+    if features_a.shape[1] != features_b.shape[1]:
+        raise ValueError(f"features_a and features_b must have the same width D, got {features_a.shape[1]} and {features_b.shape[1]}")
+    a, b = features_a.detach().double(), features_b.detach().double()
+    return gaussian_frechet_distance(a.mean(0), torch.cov(a.T).reshape(a.shape[1], -1),
+                                     b.mean(0), torch.cov(b.T).reshape(b.shape[1], -1))
 
 
 def intensity_centroids(clips: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Learner progress for the interview prep (notebook 06): one JSON file, Leitner boxes.
+"""Learner progress for the interview prep (notebook 09): one JSON file, Leitner boxes.
 
 * :class:`Progress` keeps the cards in one JSON file (``$VDL_PROGRESS`` or
   ``~/.video_dl_course/progress.json``), written atomically (temp file, fsync, rename); a

@@ -1,6 +1,6 @@
 """Interview prep: the bilingual question bank, grading, spaced repetition, mock interviews.
 
-Introduced in notebook 06 (every lesson's end-of-chapter questions come from here too).
+Introduced in notebook 09 (every lesson's end-of-chapter questions come from here too).
 
 * The bank lives in ``data/questions/<topic>.json`` (plain JSON, one file per topic).
   Every question has a stable ``id``, a ``topic``, a ``difficulty`` (1-3), a ``type``
@@ -989,7 +989,7 @@ def main(
 
 def exercise(qid: str):
     """A code question of the bank as an :class:`~course_utils.exercises.Exercise`:
-    ``check(your_function)``, ``hint()``, ``solution()`` (notebook 06)."""
+    ``check(your_function)``, ``hint()``, ``solution()`` (notebook 09)."""
     from course_utils.exercises import Exercise, Incorrect
 
     q = get_question(qid)

@@ -1,4 +1,4 @@
-"""Notebook apps of the interview prep (notebook 06): quiz, flashcards, mock interview.
+"""Notebook apps of the interview prep (notebook 09): quiz, flashcards, mock interview.
 
 Each app is a small class holding its state, with an ipywidgets view in ``app.widget``
 and methods that drive it without a browser (``submit``, ``next``, ``set_lang``,
