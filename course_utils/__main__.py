@@ -1,6 +1,6 @@
 """The course's command line.
 
-    python -m course_utils doctor            is this machine ready? (exit 1 with fixes if not)
+    python -m course_utils doctor            is this machine ready? (exit 1 with fixes if not; -h for help)
     python -m course_utils data build        generate all offline data (deterministic)
     python -m course_utils data verify       check the data against the committed checksums
     python -m course_utils quiz [...]        interview drill in the terminal (see --help)
@@ -17,9 +17,13 @@ def _data(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils data", description="Build or verify the offline course data.")
     parser.add_argument("action", choices=["build", "verify"])
     parser.add_argument("--write-checksums", action="store_true", help="(maintainers) rewrite data/checksums.json after an intended change of the data")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # exits 2 on a bad option
     from course_utils import data
 
+    _, problem = data.load_checksums()
+    if problem is not None and not args.write_checksums:
+        print(f"Data problem: {problem}", file=sys.stderr)
+        return 1
     start = time.perf_counter()
     if args.action == "build":
         print(f"Building course data into {data.generated_dir()}")
@@ -51,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command == "doctor":
-        from course_utils.doctor import run_doctor
+        from course_utils import doctor
 
-        return run_doctor()
+        return doctor.main(rest)
     if command == "data":
         return _data(rest)
     from course_utils import quiz

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from course_utils.env import REPO_ROOT
 
-__all__ = ["Check", "pinned_versions", "run_doctor", "CHECKS"]
+__all__ = ["Check", "pinned_versions", "run_doctor", "main", "CHECKS"]
 
 SETUP_FIX = "run `make lab` or `make test` (they create the environment with the pinned packages)"
 
@@ -62,6 +62,10 @@ def _package(name: str, dist: str | None = None, module: str | None = None) -> C
     if pinned and not _version_matches(installed, pinned):
         return Check(name, False, f"{installed} installed, but the course pins {pinned}", SETUP_FIX)
     return Check(name, True, installed)
+
+
+def check_numpy() -> Check:
+    return _package("NumPy", "numpy")
 
 
 def check_torch() -> Check:
@@ -126,18 +130,21 @@ def check_jupyterlab() -> Check:
 
 
 def check_data() -> Check:
-    from course_utils import data
+    from course_utils import data  # standard library only on this path (no torch, no numpy)
 
+    expected, problem = data.load_checksums()
+    if problem is not None:
+        return Check("course data", False, problem, "restore the checksum file with `git checkout data/checksums.json`, then run `python -m course_utils data build`")
     problems = data.verify()
     if problems:
         shown = "; ".join(problems[:3]) + (f" (+{len(problems) - 3} more)" if len(problems) > 3 else "")
         return Check("course data", False, shown, "run `python -m course_utils data build` (regenerates everything offline, about a minute)")
-    n = len(__import__("json").loads(data.checksums_path().read_text()))
-    return Check("course data", True, f"{n} files present, checksums valid")
+    return Check("course data", True, f"{len(expected)} files present, checksums valid")
 
 
 CHECKS: list[Callable[[], Check]] = [
     check_python,
+    check_numpy,
     check_torch,
     check_torchvision,
     check_av,
@@ -147,13 +154,33 @@ CHECKS: list[Callable[[], Check]] = [
 ]
 
 
+def main(argv: list[str] | None = None) -> int:
+    """``python -m course_utils doctor [-h]``: run the checks; exit 0 when all pass, 1 with
+    the fixes when one fails, 2 for an unknown option."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils doctor",
+        description="Check that this machine is ready for the course (Python, the pinned packages, "
+        "FFmpeg codecs, the JupyterLab widgets extension, the course data). Prints the fix for "
+        "every failed check and exits 1; exits 0 when all pass. Needs no working torch or numpy.",
+    )
+    try:
+        parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return run_doctor()
+
+
 def run_doctor(checks: list[Callable[[], Check]] | None = None, out: Callable[[str], None] = print) -> int:
     """Run the checks, print the report, return the exit code (0 when all pass)."""
     results = []
     for fn in checks or CHECKS:
         try:
             results.append(fn())
-        except Exception as exc:  # a check itself crashed: report it as a failure
+        except BaseException as exc:  # noqa: BLE001 - a check itself crashed (even SystemExit in a broken import): report it
+            if isinstance(exc, KeyboardInterrupt):
+                raise
             results.append(Check(fn.__name__.removeprefix("check_"), False, f"check crashed: {type(exc).__name__}: {exc}", SETUP_FIX))
     out("Course doctor")
     width = max(len(r.name) for r in results)

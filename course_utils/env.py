@@ -7,8 +7,8 @@ import platform
 import random
 from pathlib import Path
 
-import numpy as np
-import torch
+# numpy and torch are imported inside the functions: the doctor imports REPO_ROOT from
+# here and must run even when torch or numpy is broken.
 
 __all__ = ["DATA_DIR", "REPO_ROOT", "data_dir", "seed_everything", "setup", "environment_line"]
 
@@ -23,8 +23,13 @@ def data_dir() -> Path:
 
 def seed_everything(seed: int = 0) -> None:
     """Seed Python's ``random``, NumPy and PyTorch with ``seed`` (a non-negative int)."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be a non-negative int, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    import numpy as np
+    import torch
+
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -32,6 +37,8 @@ def seed_everything(seed: int = 0) -> None:
 
 def environment_line(seed: int | None = None) -> str:
     """One line describing the environment, e.g. for the top of a notebook."""
+    import torch
+
     from course_utils import __version__
 
     parts = [
@@ -56,13 +63,17 @@ def setup(seed: int = 0, *, threads: int | None = 1, style: bool = True, report:
         style: apply the course's matplotlib style (small, clean, readable figures).
         report: print the one-line environment report.
     """
-    seed_everything(seed)
-    if threads is not None:
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise ValueError(f"threads must be a positive int or None, got {threads!r}")
-        torch.set_num_threads(threads)
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a positive int or None, got {threads!r}")
     if not isinstance(style, bool):
         raise TypeError(f"style must be True or False, got {style!r}")
+    if not isinstance(report, bool):
+        raise TypeError(f"report must be True or False, got {report!r}")
+    import torch
+
+    seed_everything(seed)
+    if threads is not None:
+        torch.set_num_threads(threads)
     if style:
         import matplotlib as mpl
 

@@ -416,8 +416,12 @@ def run_code_tests(q: Question, answer: Callable | str) -> Result:
     if isinstance(answer, str):
         try:
             exec(compile(answer, f"<your {entry}>", "exec"), ns)
-        except Exception as exc:  # the learner's syntax or runtime error
-            return Result("incorrect", f"Your code does not run: {type(exc).__name__}: {exc}")
+        except KeyboardInterrupt:
+            raise
+        except SystemExit:
+            return Result("incorrect", _EXIT_MESSAGE)
+        except BaseException as exc:  # noqa: BLE001 - the learner's syntax or runtime error
+            return Result("incorrect", f"Your code does not run: {type(exc).__name__}: {_text(exc)}")
         if entry not in ns or not callable(ns[entry]):
             return Result("incorrect", f"Define a function named `{entry}`.")
         fn = ns[entry]
@@ -440,10 +444,26 @@ def run_code_tests(q: Question, answer: Callable | str) -> Result:
     except _ReturnedNone:
         return Result("incorrect", f"`{entry}` returned None: did you forget a `return`?")
     except AssertionError as exc:
-        return Result("incorrect", f"A test failed: {exc}" if str(exc) else "A test failed.")
-    except Exception as exc:
-        return Result("incorrect", f"Your function raised {type(exc).__name__}: {exc}")
+        return Result("incorrect", f"A test failed: {_text(exc)}" if _text(exc) else "A test failed.")
+    except KeyboardInterrupt:
+        raise
+    except SystemExit:
+        return Result("incorrect", _EXIT_MESSAGE)
+    except BaseException as exc:  # noqa: BLE001 - whatever the learner's code raises is reported
+        return Result("incorrect", f"Your function raised {type(exc).__name__}: {_text(exc)}")
     return Result("correct", "All tests pass.")
+
+
+_EXIT_MESSAGE = (
+    "Your code called sys.exit() (or exit()): a function must return its result, not stop Python."
+)
+
+
+def _text(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001 - a learner's exception whose __str__ raises
+        return f"<{type(exc).__name__}>"
 
 
 def grade(q: Question, answer: Any, lang: str = "en") -> Result:
@@ -732,18 +752,40 @@ class _Skip(Exception):
     pass
 
 
+_ASCII = {"✓": "+", "✗": "x", "·": "-", "—": "-", "–": "-", "→": "->", "…": "...", "×": "x"}
+
+
 class _Terminal:
+    """The drill's input and output: undecodable input bytes become U+FFFD (never a crash),
+    and an ASCII-only terminal gets plain symbols instead of a UnicodeEncodeError."""
+
     def __init__(self, stdin: TextIO, stdout: TextIO, lang: str):
         self.stdin, self.stdout, self.lang = stdin, stdout, lang
+        with contextlib.suppress(Exception):  # a TextIOWrapper: bad bytes become U+FFFD
+            stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
 
     def say(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
+        self._write(text + "\n")
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stdout.write(text)
+        except UnicodeEncodeError:  # an ASCII-only terminal: plain symbols, '?' for the rest
+            enc = getattr(self.stdout, "encoding", None) or "ascii"
+            for a, b in _ASCII.items():
+                text = text.replace(a, b)
+            self.stdout.write(text.encode(enc, "replace").decode(enc))
         self.stdout.flush()
 
+    def readline(self) -> str:
+        try:
+            return self.stdin.readline()
+        except UnicodeDecodeError:  # a stream that could not be reconfigured: skip the line
+            return "\ufffd\n"
+
     def ask(self, prompt: str) -> str:
-        self.stdout.write(prompt + "> ")
-        self.stdout.flush()
-        line = self.stdin.readline()
+        self._write(prompt + "> ")
+        line = self.readline()
         if line == "":
             raise EOFError
         s = line.strip()
@@ -757,7 +799,7 @@ class _Terminal:
         self.say(prompt)
         lines = []
         while True:
-            line = self.stdin.readline()
+            line = self.readline()
             if line == "":
                 raise EOFError
             if line.strip() == "END":
@@ -888,6 +930,18 @@ def select_questions(
     return [get_question(i) for i in pool[:n]]
 
 
+def _positive_minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of minutes, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive finite number of minutes, got {text!r}")
+    if value > 7 * 24 * 60:
+        raise argparse.ArgumentTypeError(f"at most a week ({7 * 24 * 60} minutes), got {text!r}")
+    return value
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -911,16 +965,16 @@ def main(
     parser.add_argument(
         "--topic", action="append", help=f"topic (repeatable; default all): {', '.join(TOPICS)}"
     )
-    parser.add_argument("--n", type=int, default=10, help="number of questions (default 10)")
+    parser.add_argument("--n", type=int, default=None, help="number of questions (default 10)")
     parser.add_argument("--lang", default="en", help="language: en or zh (default en)")
     parser.add_argument(
         "--mock", action="store_true", help="a timed mock interview across topics, with a report"
     )
     parser.add_argument(
         "--minutes",
-        type=float,
+        type=_positive_minutes,
         default=None,
-        help="time limit of the mock interview (default 2 per question)",
+        help="time limit of the mock interview, a positive number (default 2 per question; only with --mock)",
     )
     parser.add_argument(
         "--seed", type=int, default=None, help="seed of the question draw (default: random)"
@@ -943,15 +997,12 @@ def main(
 
     if args.lang not in LANGS:
         return fail(f"unknown language {args.lang!r}; choose one of: {', '.join(LANGS)}")
-    try:
-        bank = load_bank()
-    except FileNotFoundError as exc:
-        return fail(f"{exc}. Run the command from a checkout of the course.")
+    if args.minutes is not None and not args.mock:
+        return fail("--minutes sets the time of a mock interview: use it with --mock")
     if args.list:
-        for t, (en, zh) in TOPICS.items():
-            n = sum(q.topic == t for q in bank.values())
-            stdout.write(f"{t:<20} {n:>3}  {en if args.lang == 'en' else zh}\n")
-        return 0
+        clash = [o for o, v in (("--mock", args.mock), ("--minutes", args.minutes), ("--n", args.n), ("--seed", args.seed)) if v not in (None, False)]
+        if clash:
+            return fail(f"--list only lists the topics; it does not go with {', '.join(clash)}")
     topics = args.topic or list(TOPICS)
     unknown = [t for t in topics if t not in TOPICS]
     if unknown:
@@ -962,6 +1013,19 @@ def main(
         ]
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return fail(f"unknown topic {unknown[0]!r}{hint}; choose one of: {', '.join(TOPICS)}")
+    try:
+        bank = load_bank()
+    except FileNotFoundError as exc:
+        return fail(f"{exc}. Run the command from a checkout of the course.")
+    if args.list:
+        for t, (en, zh) in TOPICS.items():
+            if t not in topics:
+                continue
+            n = sum(q.topic == t and (not args.type or q.type in args.type) for q in bank.values())
+            stdout.write(f"{t:<20} {n:>3}  {en if args.lang == 'en' else zh}\n")
+        return 0
+    if args.n is None:
+        args.n = 10
     if args.n < 1:
         return fail(f"--n must be at least 1, got {args.n}")
     types = args.type or list(TYPES)
