@@ -40,6 +40,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from course_utils.validate import check_batch, check_int, check_number, check_tensor
+
 __all__ = [
     "DividedSpaceTimeAttention",
     "JointSpaceTimeAttention",
@@ -204,6 +206,9 @@ class MultiHeadAttention(nn.Module):
         batch_first: bool = False,
     ):
         super().__init__()
+        check_int("embed_dim", embed_dim, minimum=1)
+        check_int("num_heads", num_heads, minimum=1)
+        check_number("dropout", dropout, minimum=0.0, maximum=1.0)
         if embed_dim % num_heads:
             raise ValueError(f"embed_dim={embed_dim} must be divisible by num_heads={num_heads}")
         self.embed_dim, self.num_heads = embed_dim, num_heads
@@ -303,7 +308,19 @@ class MultiHeadAttention(nn.Module):
         is_causal: bool = False,
     ) -> tuple[Tensor, Tensor | None]:
         """Returns ``(output, weights)``: output like ``query``; weights (N, L, S) averaged over
-        heads, or (N, h, L, S) with ``average_attn_weights=False``, or None if not needed."""
+        heads, or (N, h, L, S) with ``average_attn_weights=False``, or None if not needed.
+        query, key and value must agree on the batch size: a batch of 1 is not broadcast."""
+        for name, t in (("query", query), ("key", key), ("value", value)):
+            check_tensor(name, t, ndim=(2, 3), shape="(L, N, E), (N, L, E) or (L, E)", floating=True)
+        if not query.dim() == key.dim() == value.dim():
+            raise ValueError(
+                f"query, key and value must all be batched or all unbatched, got shapes "
+                f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
+            )
+        bdim = 0 if self.batch_first else 1
+        if query.dim() == 3:
+            check_batch("key", key, query, "query", dim=bdim)
+            check_batch("value", value, query, "query", dim=bdim)
         unbatched = query.dim() == 2
         if unbatched:  # (L, E) -> (1, L, E)
             query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
@@ -395,13 +412,18 @@ class PatchEmbedding(nn.Module):
         self.proj = nn.Conv2d(in_channels, embed_dim, self.patch_size, stride=self.patch_size)
 
     def forward(self, x: Tensor) -> Tensor:
+        check_tensor("x", x, ndim=(4, 5), shape="frames (N, C, H, W) or clips (N, T, C, H, W)")
+        ph, pw = self.patch_size
+        H, W = x.shape[-2:]
+        if H % ph or W % pw:
+            raise ValueError(
+                f"the frame size {H}x{W} is not a multiple of patch_size {ph}x{pw}: "
+                f"{H % ph} row(s) and {W % pw} column(s) of pixels would be dropped. "
+                "Crop or pad the frames first"
+            )
         if x.dim() == 5:
             N, T = x.shape[:2]
             return self.forward(x.flatten(0, 1)).unflatten(0, (N, T))  # (N, T, P, D)
-        if x.dim() != 4:
-            raise ValueError(
-                f"expected frames (N, C, H, W) or clips (N, T, C, H, W), got {tuple(x.shape)}"
-            )
         return self.proj(x).flatten(2).transpose(1, 2)  # (N, D, h, w) -> (N, P, D)
 
 
@@ -420,8 +442,15 @@ class TubeletEmbedding(nn.Module):
         self.proj = nn.Conv3d(in_channels, embed_dim, self.tubelet_size, stride=self.tubelet_size)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.dim() != 5:
-            raise ValueError(f"expected clips (N, T, C, H, W), got {tuple(x.shape)}")
+        check_tensor("x", x, ndim=5, shape="clips (N, T, C, H, W)")
+        t, ph, pw = self.tubelet_size
+        T, H, W = x.shape[1], x.shape[3], x.shape[4]
+        if T % t or H % ph or W % pw:
+            raise ValueError(
+                f"the clip (T={T}, H={H}, W={W}) is not a multiple of tubelet_size {self.tubelet_size}: "
+                f"{T % t} frame(s), {H % ph} row(s) and {W % pw} column(s) would be dropped. "
+                "Trim or pad the clip first"
+            )
         y = self.proj(x.transpose(1, 2))  # (N, C, T, H, W) -> (N, D, T', h, w)
         return y.flatten(3).permute(0, 2, 3, 1)  # (N, T', P, D)
 
@@ -600,6 +629,15 @@ class VideoTransformer(nn.Module):
 
     def tokens(self, clips: Tensor) -> Tensor:
         """Clips (N, T, C, H, W) -> tokens with positions (N, T', P, D)."""
+        check_tensor("clips", clips, ndim=5, shape="(N, T, C, H, W)")
+        t, ph, pw = self.tubelet_size
+        want = (self.grid[0] * t, self.grid[1] * ph, self.grid[2] * pw)
+        got = (clips.shape[1], clips.shape[3], clips.shape[4])
+        if got != want:
+            raise ValueError(
+                f"this model was built for clips of T={want[0]} frames of {want[1]}x{want[2]} "
+                f"(num_frames, image_size), got T={got[0]} frames of {got[1]}x{got[2]}"
+            )
         x = self.embed(clips)  # (N, T', P, D)
         if self.positional == "learned":
             x = self.pos(x)

@@ -78,6 +78,37 @@ def _check_cell_input(input: Tensor, weight_ih: Tensor, name: str) -> None:
         )
 
 
+def _check_cell_weights(name: str, weight_ih: Tensor, weight_hh: Tensor, gates: int) -> int:
+    """The hidden size H, after checking weight_ih (gates*H, I) and weight_hh (gates*H, H)."""
+    for arg, w in (("weight_ih", weight_ih), ("weight_hh", weight_hh)):
+        if not isinstance(w, Tensor) or w.dim() != 2:
+            raise ValueError(f"{name}: {arg} must be a 2-D tensor ({gates} * hidden_size, ...), got {_shape_of(w)}")
+    hidden = weight_hh.shape[1]
+    for arg, w in (("weight_ih", weight_ih), ("weight_hh", weight_hh)):
+        if w.shape[0] != gates * hidden:
+            raise ValueError(
+                f"{name}: {arg} must have {gates} * hidden_size = {gates * hidden} rows "
+                f"(hidden_size {hidden} from weight_hh's columns), got shape {tuple(w.shape)}"
+            )
+    return hidden
+
+
+def _check_state(name: str, arg: str, h: Any, input: Tensor, hidden: int) -> None:
+    """A state must match the input's batch exactly: a batch of 1 would broadcast silently."""
+    want = (*input.shape[:-1], hidden)
+    if not isinstance(h, Tensor):
+        raise TypeError(f"{name}: {arg} must be a torch.Tensor {want} or None, got {type(h).__name__}")
+    if tuple(h.shape) != want:
+        raise ValueError(
+            f"{name}: {arg} must have shape {want} (one state of size hidden_size={hidden} per sample "
+            f"of the input {tuple(input.shape)}), got {tuple(h.shape)}"
+        )
+
+
+def _shape_of(value: Any) -> str:
+    return f"shape {tuple(value.shape)}" if isinstance(value, Tensor) else type(value).__name__
+
+
 # -------------------------------------------------------------------------------- cells
 def rnn_cell(
     input: Tensor,
@@ -95,12 +126,13 @@ def rnn_cell(
     Shapes: input (N, I) or (I,); hx (N, H) or (H,) or None (zeros); weight_ih (H, I);
     weight_hh (H, H); biases (H,). Returns h' (N, H) (or (H,) for an unbatched input).
     """
+    hidden = _check_cell_weights("rnn_cell", weight_ih, weight_hh, 1)
     _check_cell_input(input, weight_ih, "rnn_cell")
     if nonlinearity not in _ACTIVATIONS:
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-    hidden = weight_hh.shape[1]
     if hx is None:
         hx = input.new_zeros(*input.shape[:-1], hidden)
+    _check_state("rnn_cell", "hx", hx, input, hidden)
     pre = _linear(input, weight_ih, bias_ih) + _linear(hx, weight_hh, bias_hh)  # (N, H)
     return _ACTIVATIONS[nonlinearity](pre)
 
@@ -120,12 +152,17 @@ def lstm_cell(
     Shapes: input (N, I) or (I,); hx = (h, c), each (N, H), or None (zeros);
     weight_ih (4H, I); weight_hh (4H, H); biases (4H,). Returns (h', c'), each (N, H).
     """
+    hidden = _check_cell_weights("lstm_cell", weight_ih, weight_hh, 4)
     _check_cell_input(input, weight_ih, "lstm_cell")
-    hidden = weight_hh.shape[1]
     if hx is None:
         zeros = input.new_zeros(*input.shape[:-1], hidden)
         hx = (zeros, zeros)
+    if not isinstance(hx, tuple | list) or len(hx) != 2:
+        got = f"a tensor of {_shape_of(hx)}" if isinstance(hx, Tensor) else type(hx).__name__
+        raise TypeError(f"lstm_cell: hx must be a tuple (h, c) of two tensors {(*input.shape[:-1], hidden)}, got {got}")
     h, c = hx
+    _check_state("lstm_cell", "h", h, input, hidden)
+    _check_state("lstm_cell", "c", c, input, hidden)
     gates = _linear(input, weight_ih, bias_ih) + _linear(h, weight_hh, bias_hh)  # (N, 4H)
     i, f, g, o = gates.chunk(4, dim=-1)  # each (N, H)
     i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
@@ -152,10 +189,11 @@ def gru_cell(
     Shapes: input (N, I) or (I,); hx (N, H) or None; weight_ih (3H, I); weight_hh (3H, H);
     biases (3H,). Returns h' (N, H).
     """
+    hidden = _check_cell_weights("gru_cell", weight_ih, weight_hh, 3)
     _check_cell_input(input, weight_ih, "gru_cell")
-    hidden = weight_hh.shape[1]
     if hx is None:
         hx = input.new_zeros(*input.shape[:-1], hidden)
+    _check_state("gru_cell", "hx", hx, input, hidden)
     gi = _linear(input, weight_ih, bias_ih)  # (N, 3H)
     gh = _linear(hx, weight_hh, bias_hh)  # (N, 3H)
     i_r, i_z, i_n = gi.chunk(3, dim=-1)
@@ -223,6 +261,14 @@ def _run_stack(
     layers, num_layers, bidirectional = _layer_params(params)
     dirs = 2 if bidirectional else 1
     hidden = layers[0][0][1].shape[1]
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
+    if layers[0][0][0].shape[0] != gates * hidden:
+        raise ValueError(
+            f"params hold weights with {layers[0][0][0].shape[0]} rows for hidden_size {hidden}, but "
+            f"{kind} needs {gates} * hidden_size rows: pass the parameters of an nn.{kind.upper()}"
+        )
+    if kind == "lstm" and hx is not None and (not isinstance(hx, tuple | list) or len(hx) != 2):
+        raise TypeError(f"hx must be a tuple (h0, c0) or None, got {type(hx).__name__}")
     unbatched = input.dim() == 2
     x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if batch_first else input)
     T, N, _ = x.shape  # (T, N, I)
@@ -296,15 +342,24 @@ def rnn(
     hx: Tensor | None = None,
     *,
     batch_first: bool = False,
-    nonlinearity: str = "tanh",
+    nonlinearity: str | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Unrolled multi-layer (bi)directional Elman RNN, like ``nn.RNN`` (notebook 02).
 
     ``params`` is an ``nn.RNN`` or ``dict(module.named_parameters())``; the number of layers
-    and directions are read from the names (``weight_ih_l1_reverse`` ...).
+    and directions are read from the names (``weight_ih_l1_reverse`` ...). ``nonlinearity``
+    defaults to the module's (``nn.RNN(..., nonlinearity="relu")``), else ``"tanh"``; a
+    value that contradicts the module's is refused.
     Shapes: input (T, N, I), (N, T, I) if batch_first, or (T, I); hx (L * D, N, H) or None.
     Returns (output (T, N, D * H), h_n (L * D, N, H)), as torch does. Dropout is not applied.
     """
+    own = getattr(params, "nonlinearity", None) if isinstance(params, nn.Module) else None
+    if nonlinearity is None:
+        nonlinearity = own or "tanh"
+    elif own is not None and own != nonlinearity:
+        raise ValueError(f"nonlinearity={nonlinearity!r} contradicts the module's nonlinearity={own!r}")
+    if nonlinearity not in _ACTIVATIONS:
+        raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
     return _run_stack("rnn", input, params, hx, batch_first, nonlinearity)
 
 
