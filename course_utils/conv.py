@@ -35,6 +35,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from course_utils.validate import check_int
+
 __all__ = [
     "Conv2dFunction",
     "avg_pool2d",
@@ -560,9 +562,19 @@ def conv2d_manual(input, weight, bias=None, stride=1, padding=0, dilation=1, gro
 def numeric_gradient(f, x: Tensor, eps: float = 1e-6) -> Tensor:
     """Central differences ``(f(x + eps e_i) - f(x - eps e_i)) / 2 eps`` of a scalar ``f`` (notebook 01).
 
-    One pair of evaluations per entry of ``x``: only for tiny float64 tensors.
+    One pair of evaluations per entry of ``x``: only for tiny float64 tensors. ``x`` may be
+    non-contiguous; integer and half-precision tensors are refused (a step of ``eps`` is
+    lost in their rounding, so the "gradient" would be wrong).
     """
-    x = x.detach().clone()
+    if not callable(f):
+        raise TypeError(f"f must be a function of x returning a scalar, got {type(f).__name__}")
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    if x.dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"x must be float64 (or float32), got dtype {x.dtype}: use x.double()")
+    if isinstance(eps, bool) or not isinstance(eps, int | float) or not math.isfinite(eps) or eps <= 0:
+        raise ValueError(f"eps must be a small positive number, got {eps!r}")
+    x = x.detach().clone(memory_format=torch.contiguous_format)
     grad = torch.zeros_like(x)
     flat, gflat = x.view(-1), grad.view(-1)
     for i in range(flat.numel()):
@@ -836,6 +848,12 @@ def conv_params(
     ``C_out * (C_in / groups) * prod(kernel) + C_out`` (the last term if ``bias``).
     A tuple ``kernel_size`` sets the dimensionality; an int is repeated ``dims`` times.
     """
+    check_int("in_channels", in_channels, minimum=1)
+    check_int("out_channels", out_channels, minimum=1)
+    check_int("groups", groups, minimum=1)
+    check_int("dims", dims, minimum=1, maximum=3)
+    if not isinstance(bias, bool):
+        raise TypeError(f"bias must be True or False, got {bias!r}")
     k = (
         kernel_size
         if isinstance(kernel_size, tuple | list)

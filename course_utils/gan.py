@@ -98,7 +98,16 @@ def sample_ring(
 
 
 def to_gan_range(x: torch.Tensor) -> torch.Tensor:
-    """Map images in [0, 1] (float) or uint8 in [0, 255] to [-1, 1], the range of tanh."""
+    """Map images in [0, 1] (float) or uint8 in [0, 255] to [-1, 1], the range of tanh.
+
+    Other integer dtypes (int64 pixels would map 255 to 509) and bool are refused."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor of images, got {type(x).__name__}")
+    if x.dtype != torch.uint8 and not x.is_floating_point():
+        raise TypeError(
+            f"x must be float images in [0, 1] or uint8 in [0, 255], got dtype {x.dtype} "
+            "(convert with x.to(torch.uint8) or x.float() / 255)"
+        )
     if x.dtype == torch.uint8:
         x = x.float() / 255.0
     return x * 2.0 - 1.0
@@ -255,6 +264,7 @@ class DCGANDiscriminator(nn.Module):
         if norm not in ("batch", "none"):
             raise ValueError(f"norm must be 'batch' or 'none', got {norm!r}")
         n_down = int(math.log2(_check_size(size))) - 2
+        self.size, self.channels = size, channels
         chans = [width * 2**i for i in range(n_down)]  # e.g. [f, 2f, 4f]
         layers: list[nn.Module] = [nn.Conv2d(channels, chans[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
         for c_in, c_out in zip(chans[:-1], chans[1:], strict=True):
@@ -268,6 +278,13 @@ class DCGANDiscriminator(nn.Module):
         init_dcgan_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        size = self.size
+        if not isinstance(x, torch.Tensor) or x.dim() != 4 or tuple(x.shape[1:]) != (self.channels, size, size):
+            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(
+                f"DCGANDiscriminator(size={size}, channels={self.channels}) takes images "
+                f"(N, {self.channels}, {size}, {size}), got {got}: build it with size= the image size"
+            )
         return self.net(x).flatten()  # (N,)
 
 
@@ -486,8 +503,13 @@ def g_step(
     """One generator update. Only G's parameters change; D's gradients are left untouched.
 
     D is frozen (``requires_grad_(False)``) while the loss flows *through* it into G, then
-    unfrozen: D's ``.grad`` stay as they were.
+    each of D's parameters gets back the ``requires_grad`` it had (a parameter the caller
+    froze stays frozen): D's ``.grad`` stay as they were.
     """
+    from course_utils.validate import check_int
+
+    check_int("batch_size", batch_size, minimum=1)
+    was = [(p, p.requires_grad) for p in D.parameters()]
     D.requires_grad_(False)
     try:
         z = torch.randn(batch_size, G.z_dim)  # (N, z_dim)
@@ -496,7 +518,8 @@ def g_step(
         g_loss.backward()
         opt_g.step()
     finally:
-        D.requires_grad_(True)
+        for p, flag in was:
+            p.requires_grad_(flag)
     return {"g_loss": g_loss.item()}
 
 
