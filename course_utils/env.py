@@ -23,10 +23,8 @@ def data_dir() -> Path:
 
 def seed_everything(seed: int = 0) -> None:
     """Seed Python's ``random``, NumPy and PyTorch with ``seed`` (a non-negative int)."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise TypeError(f"seed must be a non-negative int, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     import numpy as np
     import torch
 

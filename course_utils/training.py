@@ -20,6 +20,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from course_utils.validate import check_number
+
 __all__ = ["History", "accuracy", "evaluate", "fit"]
 
 
@@ -81,8 +83,15 @@ def evaluate(model: nn.Module, loader: DataLoader, loss_fn: Callable | None = No
         count += len(y)
     model.train(was_training)
     if count == 0:
-        raise ValueError("loader yielded no samples")
+        raise ValueError("loader yielded no samples (an empty dataset?)")
     return {"loss": total_loss / count, "acc": correct / count}
+
+
+def _length(loader: DataLoader) -> int | None:
+    try:
+        return len(loader)
+    except TypeError:  # an IterableDataset without __len__
+        return None
 
 
 def fit(
@@ -119,17 +128,22 @@ def fit(
         raise TypeError(f"val_loader must be a DataLoader or None, got {type(val_loader).__name__}")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    if time_limit is not None and (not isinstance(time_limit, int | float) or time_limit <= 0):
-        raise ValueError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
-    if not isinstance(lr, int | float) or lr <= 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if clip_grad_norm is not None and (not isinstance(clip_grad_norm, int | float) or clip_grad_norm <= 0):
-        raise ValueError(f"clip_grad_norm must be a positive number or None, got {clip_grad_norm!r}")
+    if time_limit is not None:
+        check_number("time_limit", time_limit, minimum=0, inclusive=False)
+    check_number("lr", lr, minimum=0, inclusive=False)
+    if clip_grad_norm is not None:
+        check_number("clip_grad_norm", clip_grad_norm, minimum=0, inclusive=False)
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, got {type(optimizer).__name__}")
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable or None, got {type(loss_fn).__name__}")
+    if _length(train_loader) == 0:
+        raise ValueError("train_loader yields no batches (an empty dataset, or drop_last with fewer samples than batch_size)")
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     history = History()
     start = time.perf_counter()
-    bar = tqdm(total=epochs * len(train_loader), disable=not progress, desc="training", leave=False)
+    bar = tqdm(total=epochs * (_length(train_loader) or 0) or None, disable=not progress, desc="training", leave=False)
     for _ in range(epochs):
         t0 = time.perf_counter()
         model.train()
@@ -149,6 +163,8 @@ def fit(
             if time_limit is not None and time.perf_counter() - start > time_limit:
                 history.stopped_early = True
                 break
+        if count == 0:
+            raise ValueError("train_loader yielded no samples: fit has nothing to learn from")
         history["train_loss"].append(total_loss / max(count, 1))
         history["train_acc"].append(correct / max(count, 1))
         if val_loader is not None:

@@ -8,6 +8,7 @@ stream's ``time_base``.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -141,11 +142,15 @@ def write_video(
         raise ValueError("frames must hold at least one frame, got T=0")
     if h % 2 or w % 2:
         raise ValueError(f"frame height and width must be even for yuv420p, got (H, W)=({h}, {w})")
-    if isinstance(fps, bool) or not isinstance(fps, int | float | Fraction) or fps <= 0:
-        raise ValueError(f"fps must be a positive number, got {fps!r}")
+    if isinstance(fps, bool) or not isinstance(fps, int | float | Fraction) or not math.isfinite(fps) or fps <= 0:
+        raise ValueError(f"fps must be a positive finite number, got {fps!r}")
+    if not 0.01 <= fps <= 1000:
+        raise ValueError(f"fps must be between 0.01 and 1000 frames per second, got {fps!r}")
     if not isinstance(crf, int) or not 0 <= crf <= 51:
         raise ValueError(f"crf must be an int in [0, 51], got {crf!r}")
     rate = Fraction(fps).limit_denominator(1001)
+    if rate <= 0 or abs(float(rate) - float(fps)) > 1e-3 * float(fps):
+        raise ValueError(f"fps={fps!r} cannot be stored exactly enough in a video time base (nearest {rate})")
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream(codec, rate=rate)
