@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import io
 import math
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -267,8 +268,37 @@ def load_array(path: Path) -> np.ndarray:
             f"{path} is missing: the course data has not been built yet. "
             "Run `python -m course_utils data build` (or `make data`)."
         )
-    with gzip.open(path, "rb") as gz:
-        return np.load(io.BytesIO(gz.read()), allow_pickle=False)
+    if not path.is_file():
+        raise IsADirectoryError(
+            f"{path} is not a file (a folder?): remove it and run `python -m course_utils data build`."
+        )
+    try:
+        with gzip.open(path, "rb") as gz:
+            return np.load(io.BytesIO(gz.read()), allow_pickle=False)
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
+        raise DataFileError(
+            f"{path} is corrupt or truncated ({type(exc).__name__}: {exc}). "
+            "Rebuild the course data with `python -m course_utils data build` "
+            "(`python -m course_utils data verify` checks every file)."
+        ) from None
+
+
+class DataFileError(ValueError):
+    """A course data file that cannot be read (corrupt, truncated, wrong contents)."""
+
+
+def _check_labels(path_hint: str, labels: torch.Tensor, n_items: int, n_classes: int) -> None:
+    """Labels must be integers in [0, n_classes), one per item."""
+    fix = "Rebuild the course data with `python -m course_utils data build`."
+    if labels.dim() != 1 or len(labels) != n_items:
+        raise DataFileError(f"{path_hint}: expected {n_items} labels (one per item), got shape {tuple(labels.shape)}. {fix}")
+    if labels.dtype.is_floating_point or labels.dtype == torch.bool or labels.dtype.is_complex:
+        raise DataFileError(f"{path_hint}: labels must be integers, got dtype {labels.dtype}. {fix}")
+    if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
+        raise DataFileError(
+            f"{path_hint}: labels must be in [0, {n_classes}), got values from {int(labels.min())} "
+            f"to {int(labels.max())}. {fix}"
+        )
 
 
 def _check_split(split: str, allowed: tuple[str, ...]) -> str:
@@ -296,6 +326,13 @@ class MotionClips(Dataset):
         root = generated_dir()
         self.clips = torch.from_numpy(load_array(root / f"motion_{split}_clips.npy.gz"))
         self.labels = torch.from_numpy(load_array(root / f"motion_{split}_labels.npy.gz"))
+        if self.clips.dim() != 5 or self.clips.dtype != torch.uint8:
+            raise DataFileError(
+                f"{root / f'motion_{split}_clips.npy.gz'}: expected uint8 clips (N, T, C, H, W), got "
+                f"{self.clips.dtype} {tuple(self.clips.shape)}. Rebuild with `python -m course_utils data build`."
+            )
+        _check_labels(str(root / f"motion_{split}_labels.npy.gz"), self.labels, len(self.clips), len(self.classes))
+        self.labels = self.labels.long()
         self.transform = transform
 
     def __len__(self) -> int:
@@ -327,6 +364,13 @@ class Glyphs(Dataset):
         root = generated_dir()
         self.images = torch.from_numpy(load_array(root / f"glyphs_{split}_images.npy.gz"))
         self.labels = torch.from_numpy(load_array(root / f"glyphs_{split}_labels.npy.gz"))
+        if self.images.dim() != 4 or self.images.dtype != torch.uint8:
+            raise DataFileError(
+                f"{root / f'glyphs_{split}_images.npy.gz'}: expected uint8 images (N, C, H, W), got "
+                f"{self.images.dtype} {tuple(self.images.shape)}. Rebuild with `python -m course_utils data build`."
+            )
+        _check_labels(str(root / f"glyphs_{split}_labels.npy.gz"), self.labels, len(self.images), len(self.classes))
+        self.labels = self.labels.long()
         self.transform = transform
 
     def __len__(self) -> int:
