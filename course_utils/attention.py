@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from course_utils.validate import check_batch, check_int, check_number, check_tensor
+from course_utils.validate import check_batch, check_elements, check_int, check_number, check_tensor
 
 __all__ = [
     "DividedSpaceTimeAttention",
@@ -75,6 +75,8 @@ def safe_softmax(scores: Tensor, dim: int = -1) -> Tensor:
     softmax computes ``0 / 0 = NaN`` there. This is PyTorch's own choice in
     ``scaled_dot_product_attention`` (notebook 03, section 4).
     """
+    check_tensor("scores", scores, floating=True)
+    check_int("dim", dim)
     out = torch.softmax(scores, dim=dim)
     fully_masked = torch.isneginf(scores).all(dim=dim, keepdim=True)
     return out.masked_fill(fully_masked, 0.0)
@@ -90,6 +92,7 @@ def causal_mask(query_len: int, key_len: int | None = None, device=None) -> Tens
     for name, value in (("query_len", query_len), ("key_len", key_len)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    check_elements("causal_mask(query_len, key_len)", query_len, key_len)
     return torch.ones(query_len, key_len, dtype=torch.bool, device=device).tril()
 
 
@@ -123,6 +126,11 @@ def scaled_dot_product_attention(
     With ``return_weights=True`` returns ``(output, weights)``, weights (..., L, S) after
     dropout (the ones actually used).
     """
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        check_tensor(name, t, floating=True)
+    if scale is not None:
+        check_number("scale", scale)
+    check_number("dropout_p", dropout_p, minimum=0.0, maximum=1.0)
     if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
         raise ValueError(
             "query, key and value need at least 2 dimensions (..., L, E), got shapes "
@@ -166,6 +174,8 @@ def split_heads(x: Tensor, num_heads: int) -> Tensor:
     Reshape to (N, L, h, d) *then* swap the L and h axes; reshaping straight to
     (N, h, L, d) would mix tokens and features (notebook 03, section 5).
     """
+    check_tensor("x", x, ndim=3, shape="(N, L, E)")
+    check_int("num_heads", num_heads, minimum=1)
     N, L, E = x.shape
     if E % num_heads:
         raise ValueError(f"embed dim {E} must be divisible by num_heads={num_heads}")
@@ -174,6 +184,7 @@ def split_heads(x: Tensor, num_heads: int) -> Tensor:
 
 def merge_heads(x: Tensor) -> Tensor:
     """(N, h, L, d) -> (N, L, h * d), the inverse of :func:`split_heads`."""
+    check_tensor("x", x, ndim=4, shape="(N, h, L, d)")
     N, h, L, d = x.shape
     return x.transpose(1, 2).reshape(N, L, h * d)
 
@@ -363,6 +374,10 @@ def sinusoidal_positional_encoding(num_positions: int, dim: int, base: float = 1
     ``PE[pos, 2i] = sin(pos / base^(2i/dim))`` and ``PE[pos, 2i+1] = cos(pos / base^(2i/dim))``:
     each pair of features is a clock turning at its own speed (notebook 03, section 6).
     """
+    check_int("num_positions", num_positions, minimum=0)
+    check_int("dim", dim, minimum=2)
+    check_number("base", base, minimum=1.0, inclusive=False)
+    check_elements("num_positions * dim", num_positions, dim)
     if dim % 2:
         raise ValueError(f"dim must be even, got {dim}")
     pos = torch.arange(num_positions, dtype=torch.float32).unsqueeze(1)  # (P, 1)
@@ -456,8 +471,17 @@ class TubeletEmbedding(nn.Module):
 
 
 # ------------------------------------------------------------------ video attention
+def _check_video_tokens(x: Tensor, attn: MultiHeadAttention) -> None:
+    check_tensor("x", x, ndim=4, shape="(N, T, P, D)", floating=True)
+    if not isinstance(attn, MultiHeadAttention | nn.MultiheadAttention):
+        raise TypeError(f"attn must be a MultiHeadAttention, got {type(attn).__name__}")
+    if not attn.batch_first:
+        raise ValueError("attn must be built with batch_first=True (tokens are (N, L, D))")
+
+
 def joint_attention(x: Tensor, attn: MultiHeadAttention) -> tuple[Tensor, Tensor]:
     """Every token attends to every token of the clip. x (N, T, P, D) -> (N, T, P, D), weights (N, TP, TP)."""
+    _check_video_tokens(x, attn)
     N, T, P, D = x.shape
     tokens = x.reshape(N, T * P, D)  # (N, T*P, D)
     out, w = attn(tokens, tokens, tokens)
@@ -470,6 +494,7 @@ def time_attention(x: Tensor, attn: MultiHeadAttention) -> tuple[Tensor, Tensor]
     x (N, T, P, D) -> (N, T, P, D); weights (N, P, T, T). The N*P sequences of length T run
     as one batch.
     """
+    _check_video_tokens(x, attn)
     N, T, P, D = x.shape
     seqs = x.transpose(1, 2).reshape(N * P, T, D)  # (N*P, T, D)
     out, w = attn(seqs, seqs, seqs)
@@ -478,6 +503,7 @@ def time_attention(x: Tensor, attn: MultiHeadAttention) -> tuple[Tensor, Tensor]
 
 def space_attention(x: Tensor, attn: MultiHeadAttention) -> tuple[Tensor, Tensor]:
     """Each frame's patches attend to each other. x (N, T, P, D) -> (N, T, P, D); weights (N, T, P, P)."""
+    _check_video_tokens(x, attn)
     N, T, P, D = x.shape
     seqs = x.reshape(N * T, P, D)  # (N*T, P, D)
     out, w = attn(seqs, seqs, seqs)

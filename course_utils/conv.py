@@ -884,6 +884,12 @@ def conv_flops(
     are ``N * C_out * prod(output_size)`` of them. (The bias adds are not counted.)
     ``input_size`` is ``L``, ``(H, W)`` or ``(T, H, W)``; the dimensionality follows it.
     """
+    check_int("in_channels", in_channels, minimum=1)
+    check_int("out_channels", out_channels, minimum=1)
+    check_int("groups", groups, minimum=1)
+    check_int("batch_size", batch_size, minimum=0)
+    if not (isinstance(input_size, int) or (isinstance(input_size, tuple | list) and 1 <= len(input_size) <= 3)):
+        raise TypeError(f"input_size must be an int L or a tuple (H, W) or (T, H, W), got {input_size!r}")
     size = (input_size,) if isinstance(input_size, int) else tuple(input_size)
     nd = len(size)
     k = _ntuple(kernel_size, nd, "kernel_size", minimum=1)
@@ -907,6 +913,8 @@ def mid_channels_2plus1d(in_channels: int, out_channels: int, t: int = 3, d: int
     Tran et al. (2018), R(2+1)D: ``M = floor(t d^2 N_in N_out / (d^2 N_in + t N_out))``,
     so that ``M d^2 N_in + t M N_out ~= t d^2 N_in N_out``. Notebook 01.
     """
+    for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("t", t), ("d", d)):
+        check_int(name, value, minimum=1)
     return (t * d * d * in_channels * out_channels) // (d * d * in_channels + t * out_channels)
 
 

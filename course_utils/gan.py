@@ -33,6 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_utils.validate import check_elements, check_int, check_number, check_tensor
+
 __all__ = [
     "DCGANDiscriminator",
     "DCGANGenerator",
@@ -74,6 +76,8 @@ def ring_centers(n_modes: int = 8, radius: float = 2.0) -> torch.Tensor:
     """The centres of ``n_modes`` Gaussians evenly spaced on a circle: (n_modes, 2)."""
     if not isinstance(n_modes, int) or n_modes < 1:
         raise ValueError(f"n_modes must be a positive int, got {n_modes!r}")
+    check_number("radius", radius, minimum=0.0)
+    check_elements("ring_centers(n_modes)", n_modes, 2)
     angles = torch.arange(n_modes, dtype=torch.float32) * (2 * math.pi / n_modes)
     return radius * torch.stack([angles.cos(), angles.sin()], dim=1)  # (K, 2)
 
@@ -91,6 +95,8 @@ def sample_ring(
     """
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
+    check_number("std", std, minimum=0.0)
+    check_elements("sample_ring(n)", n, 2)
     centers = ring_centers(n_modes, radius)  # (K, 2)
     idx = torch.randint(0, n_modes, (n,), generator=generator)  # (n,)
     noise = torch.randn(n, 2, generator=generator) * std  # (n, 2)
@@ -115,11 +121,15 @@ def to_gan_range(x: torch.Tensor) -> torch.Tensor:
 
 def from_gan_range(x: torch.Tensor) -> torch.Tensor:
     """Map generator output in [-1, 1] back to [0, 1] for display (clamped)."""
+    check_tensor("x", x, floating=True)
     return ((x + 1.0) / 2.0).clamp(0.0, 1.0)
 
 
 def sample_noise(n: int, z_dim: int, generator: torch.Generator | None = None) -> torch.Tensor:
     """Standard normal noise z: (n, z_dim)."""
+    check_int("n", n, minimum=0)
+    check_int("z_dim", z_dim, minimum=1)
+    check_elements("sample_noise(n, z_dim)", n, z_dim)
     return torch.randn(n, z_dim, generator=generator)
 
 
@@ -209,6 +219,7 @@ def init_dcgan_weights(module: nn.Module) -> None:
 
 
 def _check_size(size: int) -> int:
+    check_int("size", size)
     if size not in (16, 32, 64):
         raise ValueError(f"size must be 16, 32 or 64, got {size!r}")
     return size
@@ -225,6 +236,9 @@ class DCGANGenerator(nn.Module):
 
     def __init__(self, z_dim: int = 32, width: int = 32, channels: int = 1, size: int = 32):
         super().__init__()
+        check_int("z_dim", z_dim, minimum=1)
+        check_int("width", width, minimum=1, maximum=4096)
+        check_int("channels", channels, minimum=1)
         self.z_dim = z_dim
         n_up = int(math.log2(_check_size(size))) - 2  # doublings after the 4x4 start
         chans = [width * 2 ** (n_up - 1 - i) for i in range(n_up)]  # e.g. [4f, 2f, f]
@@ -261,6 +275,8 @@ class DCGANDiscriminator(nn.Module):
 
     def __init__(self, width: int = 32, channels: int = 1, norm: str = "batch", size: int = 32):
         super().__init__()
+        check_int("width", width, minimum=1, maximum=4096)
+        check_int("channels", channels, minimum=1)
         if norm not in ("batch", "none"):
             raise ValueError(f"norm must be 'batch' or 'none', got {norm!r}")
         n_down = int(math.log2(_check_size(size))) - 2
@@ -402,6 +418,8 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> 
     Equals -[log sigma(a_real) + log(1 - sigma(a_fake))] averaged; computed with
     ``binary_cross_entropy_with_logits`` (stable for large |logits|), never Sigmoid + BCE.
     """
+    check_tensor("real_logits", real_logits, floating=True, nonempty=True)
+    check_tensor("fake_logits", fake_logits, floating=True, nonempty=True)
     real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
     fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
     return real + fake
@@ -415,6 +433,7 @@ def generator_loss(fake_logits: torch.Tensor, kind: str = "nonsaturating") -> to
       gradient vanishes exactly when D confidently rejects the fakes (early training).
     * ``"wgan-gp"``: -mean critic score.
     """
+    check_tensor("fake_logits", fake_logits, floating=True, nonempty=True)
     if kind == "nonsaturating":
         return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
     if kind == "saturating":
@@ -506,8 +525,6 @@ def g_step(
     each of D's parameters gets back the ``requires_grad`` it had (a parameter the caller
     froze stays frozen): D's ``.grad`` stay as they were.
     """
-    from course_utils.validate import check_int
-
     check_int("batch_size", batch_size, minimum=1)
     was = [(p, p.requires_grad) for p in D.parameters()]
     D.requires_grad_(False)
@@ -706,8 +723,8 @@ def inception_like_score(probs: torch.Tensor, eps: float = 1e-12) -> float:
     Known values: one-hot, evenly spread over K classes -> K; all one class -> 1;
     uniform p(y|x) -> 1.
     """
-    if probs.dim() != 2:
-        raise ValueError(f"probs must have shape (N, K), got {tuple(probs.shape)}")
+    check_tensor("probs", probs, ndim=2, shape="(N, K)", floating=True, nonempty=True)
+    check_number("eps", eps, minimum=0.0)
     p = probs.double().clamp_min(0)
     p = p / p.sum(dim=1, keepdim=True)
     marginal = p.mean(dim=0, keepdim=True)  # (1, K)

@@ -33,6 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from course_utils.validate import check_int, check_number
+
 __all__ = [
     "ConvLSTM",
     "ConvLSTMCell",
@@ -66,6 +68,8 @@ def _linear(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
 def _check_cell_input(input: Tensor, weight_ih: Tensor, name: str) -> None:
     if not isinstance(input, Tensor):
         raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
+    if not input.is_floating_point():
+        raise TypeError(f"{name}: input must be a floating-point tensor, got dtype {input.dtype}")
     if input.dim() not in (1, 2):
         raise ValueError(
             f"{name}: input must be (N, input_size) or (input_size,), got shape {tuple(input.shape)}"
@@ -253,6 +257,8 @@ def _run_stack(
 ) -> tuple[Tensor, Any]:
     if not isinstance(input, Tensor):
         raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
+    if not input.is_floating_point():
+        raise TypeError(f"input must be a floating-point tensor, got dtype {input.dtype}")
     if input.dim() not in (2, 3):
         raise ValueError(
             f"input must be (T, N, input_size), batch_first (N, T, input_size) or unbatched "
@@ -622,6 +628,8 @@ def linear_rnn_weight(
     Q: every singular value equals the radius, so ||W^k v|| = radius^k ||v|| exactly and the
     curves in notebook 02 are clean. Otherwise a Gaussian matrix rescaled by its radius.
     """
+    check_int("hidden_size", hidden_size, minimum=1, maximum=10_000)
+    check_number("spectral_radius", spectral_radius, minimum=0.0)
     a = torch.randn(hidden_size, hidden_size, generator=generator, dtype=torch.float64)
     if orthogonal:
         q, r = torch.linalg.qr(a)
