@@ -801,6 +801,8 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
     features: FVD's idea).
     """
     for name, f in (("features_a", features_a), ("features_b", features_b)):
+        if isinstance(f, torch.Tensor) and not (f.is_floating_point() and f.device.type != "meta"):
+            raise TypeError(f"{name} must be real floating-point features, got dtype {f.dtype} on {f.device.type}")
         if not isinstance(f, torch.Tensor) or f.dim() != 2:
             raise ValueError(f"{name} must be a (N, D) tensor, got {getattr(f, 'shape', type(f).__name__)}")
         if f.shape[0] < 2:
