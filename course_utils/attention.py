@@ -144,6 +144,13 @@ def scaled_dot_product_attention(
         raise ValueError(
             f"key (..., S, E) and value (..., S, Ev) must share S, got {key.shape[-2]} and {value.shape[-2]}"
         )
+    try:
+        torch.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    except RuntimeError:
+        raise ValueError(
+            f"the leading (batch, head) dimensions of query, key and value must broadcast, got shapes "
+            f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
+        ) from None
     if is_causal and attn_mask is not None:
         raise ValueError("give either attn_mask or is_causal=True, not both (PyTorch raises too)")
     L, S = query.shape[-2], key.shape[-2]

@@ -227,7 +227,7 @@ def _conv_nd(input, weight, bias, stride, padding, dilation, groups, nd: int, fn
     out_size = patches.shape[2 : 2 + nd]
     patches = patches.reshape(n, groups, cg, *out_size, *kernel)  # split channels by group
     order = [0, 1, 2, *range(3 + nd, 3 + 2 * nd), *range(3, 3 + nd)]
-    cols = patches.permute(order).reshape(n, groups, cg * k, -1)  # (N, G, C_in/G * K, L)
+    cols = patches.permute(order).reshape(n, groups, cg * k, math.prod(out_size))  # (N, G, C_in/G * K, L)
     w = weight.reshape(groups, c_out // groups, cg * k)  # (G, C_out/G, C_in/G * K)
     out = (w @ cols).reshape(n, c_out, *out_size)  # (N, G, C_out/G, L) -> (N, C_out, *out)
     if bias is not None:
@@ -429,7 +429,7 @@ def im2col(
     _check_fits(x.shape[2:], pads, k, d, "im2col")
     patches = _windows(_pad(x, pads), k, s, d)  # (N, C, H_out, W_out, kH, kW)
     n, c = x.shape[:2]
-    cols = patches.permute(0, 1, 4, 5, 2, 3).reshape(n, c * k[0] * k[1], -1)
+    cols = patches.permute(0, 1, 4, 5, 2, 3).reshape(n, c * k[0] * k[1], patches.shape[2] * patches.shape[3])
     return cols.squeeze(0) if unbatched else cols
 
 
@@ -656,7 +656,7 @@ def max_pool2d(
         input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d"
     )
     win = _windows(_pad(x, pads, value=-math.inf), k, s, d)[:, :, : out[0], : out[1]]
-    win = win.reshape(*win.shape[:4], -1)  # (N, C, H_out, W_out, kH * kW)
+    win = win.reshape(*win.shape[:4], k[0] * k[1])  # (N, C, H_out, W_out, kH * kW)
     values, arg = win.max(dim=-1)
     if unbatched:
         values = values.squeeze(0)
@@ -665,7 +665,7 @@ def max_pool2d(
     h, w = x.shape[2:]
     index = torch.arange(h * w, device=x.device).reshape(1, 1, h, w).to(torch.float64)
     iwin = _windows(_pad(index, pads, value=-1.0), k, s, d)[:, :, : out[0], : out[1]]
-    iwin = iwin.reshape(*iwin.shape[:4], -1).expand(*win.shape)
+    iwin = iwin.reshape(*iwin.shape[:4], k[0] * k[1]).expand(*win.shape)
     indices = iwin.gather(-1, arg.unsqueeze(-1)).squeeze(-1).to(torch.int64)
     return values, (indices.squeeze(0) if unbatched else indices)
 

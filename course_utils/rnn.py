@@ -264,6 +264,8 @@ def _run_stack(
             f"input must be (T, N, input_size), batch_first (N, T, input_size) or unbatched "
             f"(T, input_size); got shape {tuple(input.shape)}"
         )
+    if input.shape[0 if (input.dim() == 2 or not batch_first) else 1] == 0:
+        raise ValueError(f"input has no time steps (T=0), got shape {tuple(input.shape)}")
     layers, num_layers, bidirectional = _layer_params(params)
     dirs = 2 if bidirectional else 1
     hidden = layers[0][0][1].shape[1]

@@ -237,3 +237,20 @@ def _short(value):
     if isinstance(value, torch.Tensor):
         return f"tensor{tuple(value.shape)}{value.dtype}"
     return repr(value)[:30]
+
+
+def test_empty_batches_work_or_are_refused_clearly():
+    """N=0, which torch accepts: each tensor argument cut to zero rows."""
+    obscure = []
+    for fn, args, kwargs in _api_table():
+        for i, a in enumerate(args):
+            if isinstance(a, torch.Tensor) and a.dim() >= 2:
+                b = list(args)
+                b[i] = a[:0]
+                try:
+                    fn(*b, **kwargs)
+                except (ValueError, TypeError):
+                    pass
+                except Exception as exc:  # noqa: BLE001
+                    obscure.append(f"{getattr(fn, '__qualname__', fn)} arg {i} N=0: {type(exc).__name__}: {str(exc)[:80]}")
+    assert obscure == [], "\n".join(obscure)
