@@ -303,6 +303,9 @@ def _short(v: Any) -> Any:
 
 def _arg_text(value: Any) -> str:
     if isinstance(value, torch.Tensor):
+        if 0 < value.numel() <= SHOW_ALL and value.device.type != "meta" and not value.dtype.is_complex:
+            vals = [_short(v) for v in value.detach().flatten().cpu().tolist()]
+            return f"tensor({vals}) {_shape_dtype(value)}"
         return "tensor " + _shape_dtype(value)
     if isinstance(value, np.ndarray):
         return f"array {value.shape} {value.dtype}"
