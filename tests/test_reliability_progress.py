@@ -45,7 +45,7 @@ def _tmp_files(folder: Path) -> list[str]:
 def test_concurrent_drills_lose_no_answer_in_20_runs(tmp_path):
     """Two drills answer different questions into one file at the same time, saving after
     every answer (what `yes A | quiz --type choice` beside `yes 1 | quiz --type numeric` does)."""
-    n = 12
+    n = 8
     script = _LOAD + textwrap.dedent(
         """
         path, prefix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
