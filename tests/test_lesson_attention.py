@@ -178,3 +178,8 @@ def test_attention_scores_reference_agrees_with_cost_calculator():
         joint, divided = ex.attention_scores_reference(T, H, W)
         assert joint == attention_cost(T, H, W, mode="joint")["scores"]
         assert divided == attention_cost(T, H, W, mode="divided")["scores"]
+
+
+def test_float_causal_mask_is_told_that_float_masks_are_added():
+    v = ex.causal_mask.evaluate(lambda L: torch.ones(L, L).tril())
+    assert v.outcome == "incorrect" and "added" in v.message and "bool" in v.message, v.message

@@ -148,8 +148,17 @@ def causal_mask_reference(L):
 def _causal_diagnose(case, expected, received):
     if not isinstance(received, torch.Tensor) or received.shape != expected.shape:
         return None
-    rec = received.bool()
     L = expected.shape[0]
+    if received.is_floating_point():
+        zeros_and_ones = torch.equal(received, expected.to(received.dtype))
+        return (
+            "Your mask is a float tensor"
+            + (" of 1.0 and 0.0" if zeros_and_ones else "")
+            + ". Float masks are *added* to the scores (0 keeps a key, -inf hides it), so a float "
+            "mask of ones and zeros hides nothing; return a boolean mask (True = may attend), "
+            "e.g. torch.ones(L, L, dtype=torch.bool).tril()."
+        )
+    rec = received.bool()
     if torch.equal(rec, torch.ones(L, L, dtype=torch.bool).tril(-1)):
         return "Your mask hides the diagonal: a token may attend to itself (j <= i), otherwise the first token sees nothing at all."
     if torch.equal(rec, ~expected):

@@ -322,7 +322,7 @@ mid_channels = Exercise(
         Case((256, 512)),
         Case((3, 64), dict(t=3, d=7), label="a stem-like layer"),
         Case((16, 16), dict(t=5, d=3), label="longer temporal kernel"),
-        Case((1, 1), dict(t=1, d=1), label="1x1x1: nothing to factorize"),
+        Case((32, 32), dict(t=3, d=1), label="a purely temporal kernel (d = 1)"),
     ],
     hints=[
         "Count both sides. Full 3D: t * d * d * N_in * N_out weights. (2+1)D: a 1 x d x d conv "
