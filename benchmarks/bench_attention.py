@@ -13,15 +13,17 @@ What it prints (issue 5):
   (per head, as ``nn.MultiheadAttention`` with ``average_attn_weights=False``); they must agree
   exactly (exit status 1 otherwise).
 
-Timings are the best of several repeats (the minimum is the least disturbed by other
-processes on a shared machine); calls alternate so both see the same allocator state.
+Timings use the course's one timing helper, ``course_utils.timing.measure`` (the same as
+notebook 03): warm-up calls discarded, then the median (and p95) of repeated calls, on one
+thread by default (``--threads N`` for more). A log-log slope per doubling of L is printed:
+2 is the quadratic regime, less means fixed costs still dominate.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -34,21 +36,11 @@ from course_utils.attention import (
     attention_cost,
     scaled_dot_product_attention,
 )
+from course_utils.timing import measure
 
 
-def best_times(*fns, repeat: int = 10, warmup: int = 2) -> list[float]:
-    """Minimum seconds of each ``fn()`` over ``repeat`` alternating rounds after ``warmup``."""
-    best = [float("inf")] * len(fns)
-    for r in range(warmup + repeat):
-        for i, fn in enumerate(fns):
-            start = time.perf_counter()
-            fn()
-            if r >= warmup:
-                best[i] = min(best[i], time.perf_counter() - start)
-    return best
-
-
-def speed(lengths=(64, 256, 1024, 2048), repeat: int = 10) -> list[dict]:
+def speed(lengths=(64, 256, 1024, 2048), repeat: int = 10, threads: int | None = 1) -> list[dict]:
+    """Median and p95 times of the course's attention and torch's fused one, per length L."""
     rows = []
     for L in lengths:
         torch.manual_seed(0)
@@ -59,21 +51,27 @@ def speed(lengths=(64, 256, 1024, 2048), repeat: int = 10) -> list[dict]:
             .max()
             .item()
         )
-        ours, fused = best_times(
-            lambda q=q, k=k, v=v: scaled_dot_product_attention(q, k, v),
-            lambda q=q, k=k, v=v: F.scaled_dot_product_attention(q, k, v),
-            repeat=repeat if L <= 1024 else max(3, repeat // 3),
-        )
+        n = repeat if L <= 1024 else max(3, repeat // 3)
+        ours = measure(lambda q=q, k=k, v=v: scaled_dot_product_attention(q, k, v), repeat=n, threads=threads)
+        fused = measure(lambda q=q, k=k, v=v: F.scaled_dot_product_attention(q, k, v), repeat=n, threads=threads)
         rows.append(
             {
                 "L": L,
-                "ours_ms": 1e3 * ours,
-                "torch_ms": 1e3 * fused,
-                "ratio": ours / fused,
+                "ours_ms": 1e3 * ours.median,
+                "ours_p95_ms": 1e3 * ours.p95,
+                "torch_ms": 1e3 * fused.median,
+                "ratio": ours.median / fused.median,
                 "max_err": err,
             }
         )
     return rows
+
+
+def slopes(rows: list[dict], key: str) -> list[float]:
+    """Log-log slope of time vs L between consecutive lengths (2 = quadratic)."""
+    return [
+        math.log(b[key] / a[key]) / math.log(b["L"] / a["L"]) for a, b in zip(rows, rows[1:], strict=False)
+    ]
 
 
 class _PerHead:
@@ -116,17 +114,22 @@ def memory(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter lengths and fewer repeats")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads while timing")
     args = parser.parse_args(argv)
     lengths = (64, 256, 512) if args.quick else (64, 256, 1024, 2048)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print("\nself-attention, batch 2, 4 heads x 64 features (best of repeats)")
-    print(f"{'L':>6} {'course (ms)':>12} {'torch fused (ms)':>17} {'ratio':>7} {'max |diff|':>11}")
+    print(f"torch {torch.__version__}, timing on {args.threads} thread(s)")
+    print("\nself-attention, batch 2, 4 heads x 64 features (median of repeats after warm-up)")
+    print(f"{'L':>6} {'course (ms)':>12} {'p95 (ms)':>9} {'torch fused (ms)':>17} {'ratio':>7} {'max |diff|':>11}")
     ok = True
-    for r in speed(lengths, repeat=3 if args.quick else 10):
+    rows = speed(lengths, repeat=3 if args.quick else 10, threads=args.threads)
+    for r in rows:
         print(
-            f"{r['L']:6d} {r['ours_ms']:12.2f} {r['torch_ms']:17.2f} {r['ratio']:7.2f} {r['max_err']:11.1e}"
+            f"{r['L']:6d} {r['ours_ms']:12.2f} {r['ours_p95_ms']:9.2f} {r['torch_ms']:17.2f} "
+            f"{r['ratio']:7.2f} {r['max_err']:11.1e}"
         )
         ok &= r["max_err"] < 1e-4
+    for key, name in [("ours_ms", "course"), ("torch_ms", "torch fused")]:
+        print(f"log-log slope per step of L ({name}):", " ".join(f"{v:.2f}" for v in slopes(rows, key)))
     print("\nattention-matrix memory: attention_cost vs the weights the modules return")
     print(f"{'clip (T, h, w)':>15} {'mode':>8} {'predicted (B)':>14} {'measured (B)':>13}  agree")
     for r in memory():

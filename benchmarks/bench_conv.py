@@ -8,60 +8,38 @@ Bars (issue 3):
 * vectorized conv2d at least 100x faster than the plain-loop conv2d on an input where
   the loop takes about a second ((1, 16, 80, 80), 16 3x3 filters, padding 1).
 
-Timings are the best of several repeats (the minimum is the least disturbed by other
-processes on a shared machine); all ratios of a block come from one run. The script runs
-once on one thread (the exit status) and once on all of torch's threads.
+Timings use the course's one timing helper, ``course_utils.timing.measure`` (the same as
+notebook 01): warm-up calls discarded, then the median of repeated calls. The script runs
+once on one thread (the exit status) and once on all of torch's threads (reported only:
+on a busy machine small-input timings suffer from thread contention).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 from course_utils.conv import conv2d, conv2d_loop
+from course_utils.timing import measure
 
 
-def best_times(*fns, repeat: int = 15, warmup: int = 5, clock=time.perf_counter) -> list[float]:
-    """Minimum seconds of each ``fn()`` over ``repeat`` rounds, after ``warmup`` rounds.
-
-    The calls alternate, so every function sees the same state of the memory allocator:
-    PyTorch's speed depends on it (fresh pages from the kernel cost page faults until
-    glibc raises its mmap threshold after a large free).
-    """
-    best = [float("inf")] * len(fns)
-    for r in range(warmup + repeat):
-        for i, fn in enumerate(fns):
-            start = clock()
-            fn()
-            if r >= warmup:
-                best[i] = min(best[i], clock() - start)
-    return best
-
-
-def run(repeat: int = 15, clock=time.perf_counter) -> dict[str, float]:
+def run(repeat: int = 15, threads: int | None = 1) -> dict[str, float]:
     torch.manual_seed(0)
     x = torch.randn(8, 16, 64, 64)  # (N, C_in, H, W)
     w = torch.randn(32, 16, 3, 3)  # (C_out, C_in, kH, kW)
     b = torch.randn(32)
     err = (conv2d(x, w, b, padding=1) - F.conv2d(x, w, b, padding=1)).abs().max().item()
-    t_torch, t_vec = best_times(
-        lambda: F.conv2d(x, w, b, padding=1),
-        lambda: conv2d(x, w, b, padding=1),
-        repeat=repeat,
-        clock=clock,
-    )
+    t_torch = measure(lambda: F.conv2d(x, w, b, padding=1), repeat=repeat, warmup=5, threads=threads).median
+    t_vec = measure(lambda: conv2d(x, w, b, padding=1), repeat=repeat, warmup=5, threads=threads).median
 
     xs = torch.randn(1, 16, 80, 80)
     ws = torch.randn(16, 16, 3, 3)
-    start = clock()
-    y_loop = conv2d_loop(xs, ws, padding=1)
-    t_loop = clock() - start
-    (t_vec_small,) = best_times(lambda: conv2d(xs, ws, padding=1), repeat=repeat, clock=clock)
-    err_loop = (y_loop - conv2d(xs, ws, padding=1)).abs().max().item()
+    t_loop = measure(lambda: conv2d_loop(xs, ws, padding=1), repeat=1, warmup=0, threads=threads).median
+    t_vec_small = measure(lambda: conv2d(xs, ws, padding=1), repeat=repeat, warmup=5, threads=threads).median
+    err_loop = (conv2d_loop(xs, ws, padding=1) - conv2d(xs, ws, padding=1)).abs().max().item()
     return {
         "torch_ms": t_torch * 1e3,
         "vectorized_ms": t_vec * 1e3,
@@ -100,19 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     default_threads = torch.get_num_threads()
     results = {}
-    try:
-        # One thread, CPU time of the calling thread (time.thread_time): the work itself,
-        # not the time spent waiting for other processes on a shared machine; this is what
-        # the notebook asserts and the exit status. Then wall-clock time with all threads:
-        # what a learner sees; on a busy machine its small-input timings suffer from
-        # thread contention, so it is reported but not the exit status.
-        torch.set_num_threads(1)
-        results[1] = report(run(args.repeat, time.thread_time), "1 thread, CPU time")
-        torch.set_num_threads(default_threads)
-        title = f"{default_threads} threads, wall-clock time"
-        results[default_threads] = report(run(args.repeat, time.perf_counter), title)
-    finally:
-        torch.set_num_threads(default_threads)
+    # One thread (the exit status), then all of torch's threads (reported only).
+    results[1] = report(run(args.repeat, threads=1), "1 thread, median of repeats")
+    title = f"{default_threads} threads, median of repeats"
+    results[default_threads] = report(run(args.repeat, threads=default_threads), title)
     return 0 if results[1] else 1
 
 

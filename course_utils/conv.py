@@ -1141,6 +1141,11 @@ def plot_receptive_field(layers: Sequence[Any], ax=None):
     ax.set_yticklabels(["input"] + [r["layer"] for r in rows], fontsize=8)
     ax.set_xticks([])
     ax.grid(False)
-    ax.set_title(f"receptive field of one top unit: {rf} inputs", fontsize=10)
+    n_used = len(used[0])
+    ax.set_title(
+        f"receptive field of one top unit: spans {rf} inputs"
+        + (f", of which {n_used} feed it (dilation leaves gaps)" if n_used != rf else ""),
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig

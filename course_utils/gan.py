@@ -63,6 +63,7 @@ __all__ = [
     "ring_metrics",
     "sample_noise",
     "sample_ring",
+    "shift_travel",
     "to_gan_range",
     "train_gan",
     "train_step",
@@ -839,3 +840,34 @@ def motion_travel(clips: torch.Tensor) -> torch.Tensor:
     """
     c = intensity_centroids(clips)  # (N, T, 2)
     return c[:, -1] - c[:, 0]
+
+
+def shift_travel(clips: torch.Tensor, max_shift: int = 3) -> torch.Tensor:
+    """Motion by frame matching: the summed best integer shift between consecutive frames (N, 2).
+
+    For every pair of consecutive frames (N, T, C, H, W) in [-1, 1], try every shift
+    (dx, dy) with |dx|, |dy| <= ``max_shift`` of frame t (zero fill) and keep the one with
+    the smallest mean squared difference to frame t+1 (the smallest shift wins ties, so
+    a still or empty clip gives 0). Returns the sum over the clip, in pixels, positive dx =
+    to the right. Unlike :func:`motion_travel` (the brightness centre), a blob that fades
+    out on the left while another fades in on the right does not count as motion: no
+    shift explains the change better than no shift. Introduced in notebook 04.
+    """
+    if not isinstance(clips, torch.Tensor) or clips.dim() != 5:
+        raise ValueError(f"clips must have shape (N, T, C, H, W), got {getattr(clips, 'shape', type(clips).__name__)}")
+    if isinstance(max_shift, bool) or not isinstance(max_shift, int) or max_shift < 1:
+        raise ValueError(f"max_shift must be a positive int, got {max_shift!r}")
+    w = from_gan_range(clips.detach().float()).mean(dim=2)  # (N, T, H, W)
+    h, wd = w.shape[-2:]
+    prev, nxt = w[:, :-1], w[:, 1:]  # (N, T-1, H, W) each
+    m = max_shift
+    padded = F.pad(prev, (m, m, m, m))  # (N, T-1, H + 2m, W + 2m)
+    shifts = sorted(((dx, dy) for dx in range(-m, m + 1) for dy in range(-m, m + 1)),
+                    key=lambda s: (abs(s[0]) + abs(s[1]), s))  # (0, 0) first: ties go to no motion
+    errors = torch.stack([
+        ((padded[..., m - dy : m - dy + h, m - dx : m - dx + wd] - nxt) ** 2).mean(dim=(-1, -2))
+        for dx, dy in shifts
+    ], dim=-1)  # (N, T-1, K)
+    best = errors.argmin(dim=-1)  # (N, T-1)
+    table = torch.tensor(shifts, dtype=torch.float32)  # (K, 2)
+    return table[best].sum(dim=1)  # (N, 2)

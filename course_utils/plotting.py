@@ -108,9 +108,38 @@ def animate_clip(clip, fps: float = 8, title: str | None = None, scale: float = 
         return (im,)
 
     anim = animation.FuncAnimation(fig, update, frames=len(img), interval=1000 / fps, blit=True)
-    html = anim.to_jshtml(default_mode="loop")
+    html = offline_player(anim.to_jshtml(default_mode="loop"))
     plt.close(fig)
     return HTML(html)
+
+
+# The player's buttons as plain text: matplotlib's to_jshtml draws them with Font Awesome
+# icons loaded from a CDN, which leaves empty buttons offline (a classroom without internet).
+_PLAYER_ICONS = {
+    "fa fa-minus": "&minus;",
+    "fa fa-fast-backward": "|&#9664;&#9664;",
+    "fa fa-step-backward": "|&#9664;",
+    "fa fa-play fa-flip-horizontal": "&#9664;",
+    "fa fa-pause": "||",
+    "fa fa-play": "&#9654;",
+    "fa fa-step-forward": "&#9654;|",
+    "fa fa-fast-forward": "&#9654;&#9654;|",
+    "fa fa-plus": "+",
+}
+
+
+def offline_player(html: str) -> str:
+    """Make matplotlib's ``to_jshtml`` player self-contained (notebook 00 introduces it).
+
+    Removes the ``<link>`` that loads Font Awesome from the internet and replaces each
+    ``<i class="fa ...">`` icon by a text symbol, so the controls show with no network.
+    """
+    import re
+
+    if not isinstance(html, str):
+        raise TypeError(f"html must be a str (the output of to_jshtml), got {type(html).__name__}")
+    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
+    return re.sub(r'<i class="(fa [^"]*)"></i>', lambda m: _PLAYER_ICONS.get(m.group(1), ""), html)
 
 
 def plot_history(history, ax=None, title: str | None = None):

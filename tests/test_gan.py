@@ -246,3 +246,24 @@ def test_packed_discriminator_judges_packs():
     G = gan.MLPGenerator(z_dim=2, hidden=8, depth=1)
     h = gan.train_gan(G, D, gan.sample_ring, steps=3, batch_size=16, progress=False)
     assert h.steps == 3
+
+
+def test_shift_travel_sees_motion_not_fading():
+    H = W = 16
+    clip = torch.full((1, 6, 1, H, W), -1.0)  # (N, T, C, H, W), black
+    for t in range(6):
+        clip[0, t, 0, 6:10, 2 + t : 6 + t] = 1.0  # a square moving right by 1 px per frame
+    assert gan.shift_travel(clip).tolist() == [[5.0, 0.0]]
+    assert gan.shift_travel(clip.transpose(-1, -2)).tolist() == [[0.0, 5.0]]  # moving down
+    fade = torch.full((1, 6, 1, H, W), -1.0)
+    for t in range(6):  # left square fades out while a right square fades in: no motion
+        a = t / 5
+        fade[0, t, 0, 6:10, 2:6] = -1 + 2 * (1 - a)
+        fade[0, t, 0, 6:10, 10:14] = -1 + 2 * a
+    assert gan.motion_travel(fade)[0, 0] > 5  # the brightness centre is fooled
+    assert gan.shift_travel(fade).abs().sum() == 0  # frame matching is not
+    assert gan.shift_travel(torch.zeros(2, 4, 1, 8, 8)).abs().sum() == 0  # still clips
+    with pytest.raises(ValueError, match="clips"):
+        gan.shift_travel(torch.zeros(4, 1, 8, 8))
+    with pytest.raises(ValueError, match="max_shift"):
+        gan.shift_travel(clip, max_shift=0)

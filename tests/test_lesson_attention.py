@@ -178,3 +178,20 @@ def test_attention_scores_reference_agrees_with_cost_calculator():
         joint, divided = ex.attention_scores_reference(T, H, W)
         assert joint == attention_cost(T, H, W, mode="joint")["scores"]
         assert divided == attention_cost(T, H, W, mode="divided")["scores"]
+
+
+def test_float_causal_mask_is_told_that_float_masks_are_added():
+    v = ex.causal_mask.evaluate(lambda L: torch.ones(L, L).tril())
+    assert v.outcome == "incorrect" and "added" in v.message and "bool" in v.message, v.message
+
+
+def test_from_scratch_attention_rejects_the_fused_library_call():
+    import torch.nn.functional as F
+
+    def uses_library(q, k, v, mask=None):
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+
+    v = ex.attention.evaluate(uses_library)
+    assert v.outcome == "incorrect" and "write it yourself" in v.message, v.message
+    assert F.scaled_dot_product_attention.__name__ == "scaled_dot_product_attention"  # restored
+    assert ex.attention.evaluate(ex.attention_reference).correct

@@ -215,3 +215,43 @@ def test_temporal_difference_wrong_answers():
     _incorrect(ex_td, torch.tensor([-0.5, 0.5]).view(1, 1, 2, 1, 1), "Values differ")
     assert ex_td.evaluate(...).outcome == "not attempted"
     assert ex_td.evaluate(____).outcome == "not attempted"
+
+
+def test_conv_input_grad_reference_matches_autograd_and_finite_differences():
+    from course_utils import conv as C
+
+    for case in ex._grad_cases():
+        gy, w, (h, wd) = case.args
+        s, p = case.kwargs["stride"], case.kwargs["padding"]
+        x = torch.randn(gy.shape[0], w.shape[1], h, wd, dtype=torch.float64, requires_grad=True)
+        (auto,) = torch.autograd.grad(torch.nn.functional.conv2d(x, w, stride=s, padding=p), x, gy)
+        assert torch.allclose(ex.conv_input_grad_reference(gy, w, (h, wd), stride=s, padding=p), auto, atol=1e-10)
+    gy, w, (h, wd) = ex._grad_cases()[0].args
+    x0 = torch.randn(1, 1, h, wd, dtype=torch.float64)
+    numeric = C.numeric_gradient(lambda t: (torch.nn.functional.conv2d(t, w) * gy).sum(), x0)
+    assert torch.allclose(numeric, ex.conv_input_grad_reference(gy, w, (h, wd)), atol=1e-7)
+
+
+def test_conv_input_grad_outcomes():
+    ref = ex.conv_input_grad_reference
+    assert ex.conv_input_grad.evaluate(ref).correct
+
+    def blank(grad_output, weight, input_size, stride=1, padding=0):
+        ...
+
+    assert ex.conv_input_grad.evaluate(blank).outcome == "not attempted"
+    crash = ex.conv_input_grad.evaluate(lambda *a, **k: 1 / 0)
+    assert crash.outcome == "incorrect" and "ZeroDivisionError" in crash.message
+
+    def keeps_padding(gy, w, size, stride=1, padding=0):
+        from course_utils.conv import col2im
+
+        cols = w.reshape(w.shape[0], -1).T @ gy.reshape(gy.shape[0], gy.shape[1], -1)
+        return col2im(cols, (size[0] + 2 * padding, size[1] + 2 * padding), tuple(w.shape[2:]), stride=stride)
+
+    v = ex.conv_input_grad.evaluate(keeps_padding)
+    assert v.outcome == "incorrect" and "padding" in v.message, v.message
+    v = ex.conv_input_grad.evaluate(lambda gy, w, size, stride=1, padding=0: ref(gy, w.flip(-1, -2), size, stride, padding))
+    assert v.outcome == "incorrect" and "flipped" in v.message, v.message
+    v = ex.conv_input_grad.evaluate(lambda gy, w, size, stride=1, padding=0: 0 * ref(gy, w, size, stride, padding))
+    assert v.outcome == "incorrect" and "zeros" in v.message, v.message

@@ -284,3 +284,30 @@ def test_solutions_and_hints_exist():
     for exercise in EXERCISES:
         assert exercise.solution_text().strip()
         assert len(exercise.hints) >= 2
+
+
+def test_generator_loss_overflow_is_called_overflow():
+    def log1p_exp(a):
+        return torch.log1p(torch.exp(-a)).mean()
+
+    v = _verdict(ex.generator_loss, log1p_exp)
+    assert not v.correct and "overflow" in v.message, v.message
+
+
+def test_inception_score_mean_of_exp_is_diagnosed():
+    def mean_of_exp(p):
+        m = p.mean(0, keepdim=True)
+        return float(torch.where(p > 0, p * (p / m).log(), torch.zeros_like(p)).sum(1).exp().mean())
+
+    v = _verdict(ex.inception_score, mean_of_exp)
+    assert not v.correct and "mean of the exponentials" in v.message, v.message
+
+
+def test_gradient_penalty_single_alpha_is_diagnosed():
+    def one_alpha(critic, real, fake, alpha):
+        x = (alpha[0] * real + (1 - alpha[0]) * fake).requires_grad_(True)
+        (g,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+        return ((g.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+    v = _verdict(ex.gradient_penalty, one_alpha)
+    assert not v.correct and "one alpha for the whole batch" in v.message, v.message

@@ -182,3 +182,48 @@ def test_clip_features_wrong_answers():
     H = lambda h_n: h_n.shape[-1]  # noqa: E731
     alt = lambda out, h_n: torch.cat([out[:, -1, : H(h_n)], out[:, 0, H(h_n) :]], 1)  # noqa: E731
     assert ex.clip_features.evaluate(alt).correct
+
+
+def test_rnn_step_backward_reference_matches_autograd_and_gradcheck():
+    for case in ex._rnn_backward_cases():
+        dh_next, x, h, W_ih, W_hh, _ = case.args
+        leaves = [t.clone().requires_grad_() for t in (x, h, W_ih, W_hh)]
+        b = torch.zeros(W_hh.shape[0], dtype=torch.float64, requires_grad=True)
+        out = torch.tanh(leaves[0] @ leaves[2].T + b + leaves[1] @ leaves[3].T)
+        auto = torch.autograd.grad(out, [*leaves, b], dh_next)
+        mine = ex.rnn_step_backward_reference(dh_next, x, h, W_ih, W_hh, out.detach())
+        assert all(torch.allclose(a, m, atol=1e-10) for a, m in zip(auto, mine, strict=True))
+    x, h, W_ih, W_hh = (t.clone().requires_grad_() for t in ex._rnn_backward_cases()[0].args[1:5])
+    assert torch.autograd.gradcheck(lambda *t: torch.tanh(t[0] @ t[2].T + t[1] @ t[3].T), (x, h, W_ih, W_hh))
+
+
+def test_rnn_step_backward_outcomes():
+    ref = ex.rnn_step_backward_reference
+    assert ex.rnn_step_backward.evaluate(ref).correct
+
+    def blank(dh_next, x, h, W_ih, W_hh, h_next):
+        ...
+
+    assert ex.rnn_step_backward.evaluate(blank).outcome == "not attempted"
+    crash = ex.rnn_step_backward.evaluate(lambda *a: 1 / 0)
+    assert crash.outcome == "incorrect" and "ZeroDivisionError" in crash.message
+
+    def no_tanh(dh, x, h, W_ih, W_hh, hn):
+        return dh @ W_ih, dh @ W_hh, dh.T @ x, dh.T @ h, dh.sum(0)
+
+    def tanh_again(dh, x, h, W_ih, W_hh, hn):
+        return ref(dh, x, h, W_ih, W_hh, torch.tanh(hn))
+
+    def averaged(dh, x, h, W_ih, W_hh, hn):
+        dx, dhh, dwi, dwh, db = ref(dh, x, h, W_ih, W_hh, hn)
+        n = dh.shape[0]
+        return dx, dhh, dwi / n, dwh / n, db / n
+
+    def transposed(dh, x, h, W_ih, W_hh, hn):
+        dx, dhh, dwi, dwh, db = ref(dh, x, h, W_ih, W_hh, hn)
+        return dx, dhh, dwi.T, dwh, db
+
+    for wrong, words in [(no_tanh, "skipped the tanh"), (tanh_again, "already is tanh"),
+                         (averaged, "averaged"), (transposed, "transposed")]:
+        v = ex.rnn_step_backward.evaluate(wrong)
+        assert v.outcome == "incorrect" and words in v.message, (wrong.__name__, v.message)

@@ -148,3 +148,10 @@ def test_setup_sets_threads():
             setup(0, threads=0)
     finally:
         torch.set_num_threads(before)
+
+
+def test_animation_player_works_offline():
+    html = animate_clip(torch.rand(3, 1, 4, 4), fps=4).data
+    assert "http" not in html.lower()  # no icon font from a CDN
+    assert 'class="fa ' not in html
+    assert "&#9654;" in html and "||" in html  # play and pause drawn as text

@@ -12,11 +12,13 @@ Each has ``check(answer)``, ``hint()`` and ``solution()``; the references are th
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import torch
+import torch.nn.functional as F
 
-from course_utils.exercises import Case, Exercise
+from course_utils.exercises import Case, Exercise, Verdict
 
 __all__ = [
     "attention",
@@ -125,7 +127,49 @@ def _attention_cases():
     return cases
 
 
-attention = Exercise(
+class FromScratchExercise(Exercise):
+    """An exercise whose answer must not call the library function it re-implements.
+
+    The learner's function is run with ``F.<forbidden>`` replaced by a spy (the real function
+    still runs, so the verdict is otherwise unchanged); its source is also searched for the
+    name, which catches ``from torch.nn.functional import ... as sdpa``. A correct answer that
+    used the library gets "Incorrect" with an explanation.
+    """
+
+    def __init__(self, *args, forbidden: str = "scaled_dot_product_attention", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.forbidden = forbidden
+
+    def evaluate(self, answer):
+        original = getattr(F, self.forbidden)
+        calls = []
+
+        def spy(*args, **kwargs):
+            calls.append(1)
+            return original(*args, **kwargs)
+
+        setattr(F, self.forbidden, spy)
+        try:
+            verdict = super().evaluate(answer)
+        finally:
+            setattr(F, self.forbidden, original)
+        try:
+            in_source = self.forbidden in inspect.getsource(answer)
+        except (OSError, TypeError):
+            in_source = False
+        if verdict.correct and (calls or in_source):
+            return Verdict(
+                "incorrect",
+                f"Your function calls {self.forbidden} (torch's fused version). The point of this "
+                "exercise is to write it yourself: scores q @ k^T / sqrt(d_k), the mask, a softmax "
+                "over the keys and the weighted sum of the values. (Your numbers are right, so the "
+                "library call is a good check afterwards.)",
+                self.title,
+            )
+        return verdict
+
+
+attention = FromScratchExercise(
     "attention",
     title="Scaled dot-product attention from scratch",
     reference=attention_reference,
@@ -148,8 +192,17 @@ def causal_mask_reference(L):
 def _causal_diagnose(case, expected, received):
     if not isinstance(received, torch.Tensor) or received.shape != expected.shape:
         return None
-    rec = received.bool()
     L = expected.shape[0]
+    if received.is_floating_point():
+        zeros_and_ones = torch.equal(received, expected.to(received.dtype))
+        return (
+            "Your mask is a float tensor"
+            + (" of 1.0 and 0.0" if zeros_and_ones else "")
+            + ". Float masks are *added* to the scores (0 keeps a key, -inf hides it), so a float "
+            "mask of ones and zeros hides nothing; return a boolean mask (True = may attend), "
+            "e.g. torch.ones(L, L, dtype=torch.bool).tril()."
+        )
+    rec = received.bool()
     if torch.equal(rec, torch.ones(L, L, dtype=torch.bool).tril(-1)):
         return "Your mask hides the diagonal: a token may attend to itself (j <= i), otherwise the first token sees nothing at all."
     if torch.equal(rec, ~expected):

@@ -8,7 +8,7 @@ Use in the notebook::
     ex.output_size.solution()
 
 Exercises (in notebook order): ``output_size``, ``conv2d_scratch``, ``receptive_field``,
-``conv3d_params``, ``mid_channels``, ``temporal_difference``. Each reference solution is
+``conv_input_grad``, ``conv3d_params``, ``mid_channels``, ``temporal_difference``. Each reference solution is
 the function ``<name>_reference`` below (``temporal_difference_reference`` is a tensor).
 """
 
@@ -27,6 +27,8 @@ __all__ = [
     "conv2d_scratch_reference",
     "conv3d_params",
     "conv3d_params_reference",
+    "conv_input_grad",
+    "conv_input_grad_reference",
     "mid_channels",
     "mid_channels_reference",
     "output_size",
@@ -322,7 +324,7 @@ mid_channels = Exercise(
         Case((256, 512)),
         Case((3, 64), dict(t=3, d=7), label="a stem-like layer"),
         Case((16, 16), dict(t=5, d=3), label="longer temporal kernel"),
-        Case((1, 1), dict(t=1, d=1), label="1x1x1: nothing to factorize"),
+        Case((32, 32), dict(t=3, d=1), label="a purely temporal kernel (d = 1)"),
     ],
     hints=[
         "Count both sides. Full 3D: t * d * d * N_in * N_out weights. (2+1)D: a 1 x d x d conv "
@@ -380,3 +382,75 @@ temporal_difference = Exercise(
     ],
     solution="torch.tensor([-1.0, 1.0]).reshape(1, 1, 2, 1, 1)  # (C_out, C_in, kT, kH, kW)",
 )
+
+
+# ------------------------------------------- 2b. backward: the input gradient with col2im
+def conv_input_grad_reference(grad_output: Tensor, weight: Tensor, input_size, stride=1, padding=0) -> Tensor:
+    """dL/dx of ``F.conv2d(x, weight, stride=stride, padding=padding)`` (groups 1, no dilation).
+
+    grad_output (N, C_out, H_out, W_out), weight (C_out, C_in, kH, kW), input_size (H, W).
+    dL/dcols = W^T @ dL/dY, shape (N, C_in * kH * kW, L); col2im adds every column back where
+    its window came from (overlapping windows add up); the padding is cut off at the end.
+    """
+    from course_utils.conv import col2im
+
+    n, c_out = grad_output.shape[:2]
+    kh, kw = weight.shape[2:]
+    grad_cols = weight.reshape(c_out, -1).T @ grad_output.reshape(n, c_out, -1)  # (N, C_in*kH*kW, L)
+    h, w = input_size
+    p = padding
+    full = col2im(grad_cols, (h + 2 * p, w + 2 * p), (kh, kw), stride=stride)  # (N, C_in, H + 2p, W + 2p)
+    return full[:, :, p : p + h, p : p + w]
+
+
+def _grad_cases() -> list[Case]:
+    g = torch.Generator().manual_seed(11)
+    out = []
+    for (n, c_in, c_out, h, w, k, s, p), label in [
+        ((1, 1, 1, 5, 5, 3, 1, 0), "one channel, no padding"),
+        ((2, 3, 4, 6, 5, 3, 1, 1), "padding 1"),
+        ((2, 2, 3, 7, 7, 3, 2, 1), "stride 2, padding 1"),
+        ((1, 2, 2, 6, 6, 2, 2, 0), "kernel 2, stride 2: windows do not overlap"),
+        ((1, 3, 2, 5, 4, (1, 3), 1, 0), "a 1x3 kernel"),
+    ]:
+        kh, kw = (k, k) if isinstance(k, int) else k
+        h_out, w_out = (h + 2 * p - kh) // s + 1, (w + 2 * p - kw) // s + 1
+        gy = torch.randn(n, c_out, h_out, w_out, generator=g, dtype=torch.float64)
+        wt = torch.randn(c_out, c_in, kh, kw, generator=g, dtype=torch.float64)
+        out.append(Case((gy, wt, (h, w)), dict(stride=s, padding=p), label=label))
+    return out
+
+
+def _grad_diagnose(case, expected, received):
+    if case is None or not isinstance(received, Tensor):
+        return None
+    gy, wt, (h, w) = case.args
+    s, p = case.kwargs["stride"], case.kwargs["padding"]
+    if received.shape != expected.shape:
+        if received.dim() == 4 and tuple(received.shape[2:]) == (h + 2 * p, w + 2 * p):
+            return "Your gradient still includes the padding: cut p rows and columns off each side (the padded pixels are not inputs)."
+        if tuple(received.shape) == tuple(wt.shape):
+            return "That has the weight's shape: the exercise asks for the gradient with respect to the input x."
+        return None
+    flipped = conv_input_grad_reference(gy, wt.flip(-1, -2), (h, w), s, p)
+    if torch.allclose(received, flipped, atol=1e-8):
+        return "Your kernel is flipped: the forward is a cross-correlation (no flip), and the columns map back with W^T, not the flipped W."
+    if torch.allclose(received, 0 * expected, atol=1e-12):
+        return "Your gradient is all zeros: W^T @ dL/dY gives one column per output position; col2im must *add* them into the image."
+    return None
+
+
+conv_input_grad = Exercise(
+    "conv_input_grad",
+    title="The input gradient of conv2d, with col2im",
+    reference=conv_input_grad_reference,
+    cases=_grad_cases,
+    diagnose=_grad_diagnose,
+    rtol=1e-7,
+    atol=1e-9,
+    hints=[
+        "Forward: Y = W_flat @ cols with W_flat = weight.reshape(C_out, -1). Backward: dL/dcols = W_flat.T @ dY, with dY reshaped to (N, C_out, L).",
+        "C.col2im(grad_cols, (H + 2p, W + 2p), (kH, kW), stride=s) puts every column back where its window came from, adding overlaps; then crop [p:p+H, p:p+W].",
+    ],
+)
+

@@ -185,6 +185,15 @@ def _g_loss_diagnose(case, expected, received):
         return None
     (a,) = case.args
     if not torch.isfinite(received).all():
+        with torch.no_grad():
+            overflow = bool((torch.exp(-a) == float("inf")).any())
+        if overflow and (a < -88).any():
+            return (
+                "Not finite: overflow. exp(-a) for a very negative logit (here exp(120)) is larger "
+                "than the largest float32 (about 3.4e38) and becomes inf, so log1p(exp(-a)) is inf "
+                "although softplus(-a) is just about -a = 120. Use the stable form: "
+                "F.softplus(-logits).mean(), or F.binary_cross_entropy_with_logits(logits, ones)."
+            )
         return (
             "Not finite: sigmoid(-120) underflows to 0 and log(0) = -inf. Work from the logits: "
             "F.binary_cross_entropy_with_logits(logits, ones), or -F.logsigmoid(logits).mean()."
@@ -274,6 +283,9 @@ def _gp_variants(critic, real, fake, alpha):
         "the mean norm, (mean ||g|| - 1)^2, instead of mean (||g|| - 1)^2": (norms.mean() - 1) ** 2,
         "alpha on the wrong side: alpha * fake + (1 - alpha) * real": (
             (grad_at(a * fake + (1 - a) * real).flatten(1).norm(dim=1) - 1) ** 2
+        ).mean(),
+        "one alpha for the whole batch (alpha[0] for every sample) instead of the alpha of each sample": (
+            (grad_at(a[:1] * real + (1 - a[:1]) * fake).flatten(1).norm(dim=1) - 1) ** 2
         ).mean(),
     }
 
@@ -366,6 +378,14 @@ def _is_diagnose(case, expected, received):
         return "NaN: a 0 * log 0 term. Treat terms with p(y|x) = 0 as 0."
     if expected > 0 and abs(received - math.log(expected)) < 1e-4:
         return "You returned the mean KL itself; the score is its exponential."
+    m0 = p.mean(0, keepdim=True)
+    kl = torch.where(p > 0, p * (p / m0).log(), torch.zeros_like(p)).sum(1)  # (N,) one KL per sample
+    if abs(received - float(kl.exp().mean())) < 1e-4 * max(1.0, abs(received)):
+        return (
+            "You took the mean of the exponentials, mean_i exp(KL_i). The score is the exponential "
+            "of the mean, exp(mean_i KL_i): average the KL divergences first, then exponentiate "
+            "(the two differ whenever the samples' KLs differ)."
+        )
     m = p.mean(0, keepdim=True)
     wrong = float(
         torch.where(m > 0, m * (m / p.clamp_min(1e-300)).log(), torch.zeros_like(m))

@@ -7,7 +7,7 @@ Use in the notebook::
     ex.rnn_step.hint()
     ex.rnn_step.solution()
 
-Exercises: ``rnn_step``, ``lstm_step``, ``lstm_params``, ``grad_norm_after_k``,
+Exercises: ``rnn_step``, ``rnn_step_backward``, ``lstm_step``, ``lstm_params``, ``grad_norm_after_k``,
 ``clip_features``. Each reference solution is the function ``<name>_reference`` below.
 """
 
@@ -31,6 +31,8 @@ __all__ = [
     "lstm_step",
     "lstm_step_reference",
     "rnn_step",
+    "rnn_step_backward",
+    "rnn_step_backward_reference",
     "rnn_step_reference",
 ]
 
@@ -39,8 +41,8 @@ def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def _randn(gen: torch.Generator, *shape: int, scale: float = 1.0) -> Tensor:
-    return scale * torch.randn(*shape, generator=gen)
+def _randn(gen: torch.Generator, *shape: int, scale: float = 1.0, dtype: torch.dtype = torch.float32) -> Tensor:
+    return scale * torch.randn(*shape, generator=gen, dtype=dtype)
 
 
 def _matches(a: object, b: object, tol: float = 1e-5) -> bool:
@@ -121,6 +123,80 @@ rnn_step = Exercise(
         "Torch stores weights as (out_features, in_features), so a batch of row vectors x (N, I) "
         "is multiplied by the transpose: x @ W_ih.T has shape (N, H).",
         "h' = tanh(x @ W_ih.T + b_ih + h @ W_hh.T + b_hh): both biases, then tanh.",
+    ],
+)
+
+
+# ---------------------------------------------------- 1b. the backward pass of one RNN step
+def rnn_step_backward_reference(
+    dh_next: Tensor, x: Tensor, h: Tensor, W_ih: Tensor, W_hh: Tensor, h_next: Tensor
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """Gradients of one tanh RNN step h_next = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh).
+
+    dh_next (N, H) is dL/dh_next. Returns (dx (N, I), dh (N, H), dW_ih (H, I), dW_hh (H, H),
+    db (H,)); db is the gradient of b_ih and equally of b_hh. tanh'(a) = 1 - tanh(a)^2 is
+    computed from the saved output h_next.
+    """
+    da = dh_next * (1 - h_next**2)  # (N, H): back through tanh
+    return da @ W_ih, da @ W_hh, da.T @ x, da.T @ h, da.sum(0)
+
+
+def _rnn_backward_cases() -> list[Case]:
+    cases = []
+    for k, (n, i, hdim) in enumerate([(2, 3, 4), (1, 2, 2), (5, 4, 3)]):
+        g = _gen(30 + k)
+        x, h = _randn(g, n, i, dtype=torch.float64), _randn(g, n, hdim, dtype=torch.float64)
+        W_ih = _randn(g, hdim, i, scale=0.7, dtype=torch.float64)
+        W_hh = _randn(g, hdim, hdim, scale=0.7, dtype=torch.float64)
+        b = _randn(g, hdim, scale=0.5, dtype=torch.float64)
+        h_next = torch.tanh(x @ W_ih.T + h @ W_hh.T + b)
+        dh_next = _randn(g, n, hdim, dtype=torch.float64)
+        label = f"batch {n}, input {i}, hidden {hdim}"
+        cases.append(Case((dh_next, x, h, W_ih, W_hh, h_next), label=label))
+    return cases
+
+
+def _rnn_backward_diagnose(case: Case | None, expected: object, received: object) -> str | None:
+    if case is None or not isinstance(received, tuple | list) or len(received) != 5:
+        return None
+    dh_next, x, h, W_ih, W_hh, h_next = case.args
+    names = ["dx", "dh", "dW_ih", "dW_hh", "db"]
+    wrong = {
+        "no tanh'": (dh_next @ W_ih, dh_next @ W_hh, dh_next.T @ x, dh_next.T @ h, dh_next.sum(0)),
+        "tanh' of the output": None,
+    }
+    da_bad = dh_next * (1 - torch.tanh(h_next) ** 2)  # tanh' applied to h_next instead of the pre-activation
+    wrong["tanh' of the output"] = (da_bad @ W_ih, da_bad @ W_hh, da_bad.T @ x, da_bad.T @ h, da_bad.sum(0))
+    if _matches(tuple(received), wrong["no tanh'"], tol=1e-8):
+        return "You skipped the tanh: multiply dh_next by tanh'(a) = 1 - h_next**2 first (da = dh_next * (1 - h_next**2))."
+    if _matches(tuple(received), wrong["tanh' of the output"], tol=1e-8):
+        return "tanh'(a) = 1 - tanh(a)**2 = 1 - h_next**2: h_next already is tanh(a), do not apply tanh to it again."
+    for name, exp, rec in zip(names, expected, received, strict=True):
+        if isinstance(rec, Tensor) and isinstance(exp, Tensor) and rec.shape != exp.shape:
+            if rec.shape == exp.T.shape:
+                return f"{name} is transposed: it must have the shape of what it is the gradient of, {tuple(exp.shape)}."
+            if name == "db" and rec.dim() == 2:
+                return "db must be summed over the batch: da.sum(0), shape (H,)."
+        elif isinstance(rec, Tensor) and isinstance(exp, Tensor) and not _matches(rec, exp, tol=1e-8):
+            if name in ("dW_ih", "dW_hh", "db") and _matches(rec * dh_next.shape[0], exp, tol=1e-8):
+                return f"{name} is averaged over the batch; the loss already sums over it: sum, do not average."
+            return f"{name} is wrong (the others are checked in the order dx, dh, dW_ih, dW_hh, db)."
+    return None
+
+
+rnn_step_backward = Exercise(
+    "rnn_step_backward",
+    title="The backward pass of one RNN step",
+    reference=rnn_step_backward_reference,
+    cases=_rnn_backward_cases,
+    diagnose=_rnn_backward_diagnose,
+    rtol=1e-7,
+    atol=1e-9,
+    hints=[
+        "Name the pre-activation a = x @ W_ih.T + b_ih + h @ W_hh.T + b_hh, so h_next = tanh(a). "
+        "First go back through tanh: da = dh_next * (1 - h_next**2), shape (N, H).",
+        "a is linear in everything else: dx = da @ W_ih, dh = da @ W_hh, dW_ih = da.T @ x, "
+        "dW_hh = da.T @ h, db = da.sum(0) (the same for both biases).",
     ],
 )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from course_utils.exercises import Case, Exercise
+from course_utils.exercises import Case, Exercise, Incorrect, call_learner, compare
 
 __all__ = ["batch_bytes", "channels_first", "frame_difference", "uniform_sampling"]
 
@@ -37,15 +37,39 @@ def _diagnose_layout(case, expected, received):
             return "The values are still 0-255: divide by 255."
         if not received.is_floating_point():
             return "Models need floating point input: convert with .float() and scale to [0, 1]."
+        if received.dtype != torch.float32:
+            return (
+                f"The values are {received.dtype}; use float32 (`.float()`): the models' weights are "
+                "float32, float64 doubles the memory and PyTorch refuses to mix the two in a layer."
+            )
     return None
+
+
+def _layout_judge(fn) -> None:
+    """Run the learner's function on every case: layout, scale, and float32 exactly."""
+    for case in _video_cases():
+        expected = channels_first_reference(case.args[0])
+        received = call_learner(fn, case.args[0].clone(), name="channels_first")
+        hint = _diagnose_layout(case, expected, received)
+        if isinstance(received, torch.Tensor) and tuple(received.shape) == tuple(expected.shape) \
+                and received.dtype != torch.float32:
+            raise Incorrect(
+                f"For {case.label}: expected dtype torch.float32, received {received.dtype}. "
+                + (hint or "Models take float32: use `.float()`.")
+            )
+        if hint:
+            raise Incorrect(f"For {case.label}: expected shape {tuple(expected.shape)}, float32 in [0, 1]. {hint}")
+        compare(expected, received, where=f"for {case.label}")
 
 
 channels_first = Exercise(
     "channels_first",
     title="PyAV frames to a 3D-CNN input",
-    reference=channels_first_reference,
-    cases=_video_cases,
-    diagnose=_diagnose_layout,
+    judge=_layout_judge,
+    expects_function=True,
+    solution="""def channels_first(video):
+    # (T, H, W, C) uint8 -> (C, T, H, W) float32 in [0, 1]
+    return video.permute(3, 0, 1, 2).float() / 255.0""",
     hints=[
         "PyAV gives (T, H, W, C). Which position does each axis move to in (C, T, H, W)? `permute` takes the old axis numbers in the new order.",
         "`video.permute(3, 0, 1, 2)` puts channels first; then `.float() / 255` turns 0-255 bytes into [0, 1].",
@@ -78,12 +102,37 @@ def _diagnose_sampling(case, expected, received):
     return None
 
 
+def _sampling_judge(fn) -> None:
+    """Run the learner's function on every case; a list, a tuple or a 1-D integer tensor is fine."""
+    for case in _sampling_cases():
+        n, k = case.args
+        expected = uniform_sampling_reference(n, k)
+        received = call_learner(fn, n, k, name="uniform_sampling")
+        if isinstance(received, torch.Tensor):
+            if received.dim() != 1 or received.is_floating_point() or received.dtype == torch.bool:
+                raise Incorrect(
+                    f"For {case.label}: expected {k} integer frame indices; a tensor is fine, but it must "
+                    f"be 1-D with an integer dtype, and received one of shape {tuple(received.shape)} and "
+                    f"dtype {received.dtype}."
+                )
+            received = received.tolist()
+        elif isinstance(received, tuple):
+            received = list(received)
+        if isinstance(received, list) and len(received) == k and received != expected:
+            hint = _diagnose_sampling(case, expected, received)
+            if hint:
+                raise Incorrect(f"For {case.label}: expected {expected}, received {received}. {hint}")
+        compare(expected, received, where=f"for {case.label} (uniform_sampling({n}, {k}))")
+
+
 uniform_sampling = Exercise(
     "uniform_sampling",
     title="Uniform (segment-centre) frame sampling",
-    reference=uniform_sampling_reference,
-    cases=_sampling_cases,
-    diagnose=_diagnose_sampling,
+    judge=_sampling_judge,
+    expects_function=True,
+    solution="""def uniform_sampling(num_frames, clip_len):
+    # centre of each of clip_len equal segments; a list or a 1-D integer tensor
+    return [int((i + 0.5) * num_frames / clip_len) for i in range(clip_len)]""",
     hints=[
         "Cut the video into clip_len equal segments of num_frames / clip_len frames each; take the frame at the middle of each segment.",
         "Segment i spans [i * L, (i + 1) * L) with L = num_frames / clip_len; its centre is (i + 0.5) * L; `int()` floors it.",
