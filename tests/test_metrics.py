@@ -57,11 +57,11 @@ def test_confusion_matrix_random():
 
 
 @pytest.mark.parametrize("average", [None, "macro", "micro", "weighted"])
-@pytest.mark.parametrize("zero_division", [0.0, 1.0])
-def test_precision_recall_f1_random(average, zero_division):
+def test_precision_recall_f1_random(average):
     rng = np.random.default_rng(1)
-    for _ in range(CASES):
+    for i in range(CASES):
         y, p, k = _random_labels(rng)
+        zero_division = float(i % 2)
         ours = M.precision_recall_f1(y, p, num_classes=k, average=average, zero_division=zero_division)
         ref = skm.precision_recall_fscore_support(
             y, p, labels=range(k), average=average, zero_division=zero_division

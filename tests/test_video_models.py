@@ -136,3 +136,20 @@ def test_bad_arguments_name_themselves():
         V.TSN(width=4)(None)
     with pytest.raises(ValueError, match="T=8"):
         V.EarlyFusion(width=4)(torch.rand(1, 4, 1, 16, 16))
+
+
+def test_lesson05_data_generators_are_deterministic_and_well_formed():
+    from course_utils.datasets import APPEARANCE_CLASSES, make_appearance_clips, make_source_videos
+
+    clips, labels = make_appearance_clips(1, seed=3)
+    again, _ = make_appearance_clips(1, seed=3)
+    assert clips.shape == (8, 16, 1, 32, 32) and clips.dtype == torch.uint8
+    assert torch.equal(clips, again) and labels.tolist() == list(range(len(APPEARANCE_CLASSES)))
+    assert clips.float().amax(dim=(1, 2, 3, 4)).min() > 100  # every clip shows its object
+    videos, vlabels = make_source_videos(1, seed=4, num_frames=20)
+    assert videos.shape == (8, 20, 1, 32, 32) and vlabels.tolist() == list(range(8))
+    assert (videos[:, 0].float().mean(dim=(1, 2, 3)) > 0).all()  # a background in every video
+    with pytest.raises(ValueError, match="n_per_class"):
+        make_appearance_clips(0, seed=0)
+    with pytest.raises(TypeError, match="seed"):
+        make_source_videos(1, seed=1.5)
