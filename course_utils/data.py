@@ -100,6 +100,35 @@ def _files() -> dict[str, callable]:
             return {f"glyphs_{split}_images.npy.gz": images.numpy(), f"glyphs_{split}_labels.npy.gz": labels.numpy()}
 
         jobs[f"glyphs_{split}"] = glyphs
+    jobs.update(_lesson05_files())
+    return jobs
+
+
+def _lesson05_files() -> dict[str, callable]:
+    """Notebook 05's data: appearance-defined clips and long source videos."""
+    from course_utils.datasets import (
+        _SPLIT_SEED,
+        APPEARANCE_SPLIT_SIZES,
+        SOURCE_VIDEO_COUNT,
+        make_appearance_clips,
+        make_source_videos,
+    )
+
+    jobs = {}
+    for split, n in APPEARANCE_SPLIT_SIZES.items():
+        seed = BASE_SEED + 200 + _SPLIT_SEED[split]
+
+        def appearance(split=split, n=n, seed=seed):
+            clips, labels = make_appearance_clips(n // 8, seed=seed)
+            return {f"appearance_{split}_clips.npy.gz": clips.numpy(), f"appearance_{split}_labels.npy.gz": labels.numpy()}
+
+        jobs[f"appearance_{split}"] = appearance
+
+    def sources():
+        videos, labels = make_source_videos(SOURCE_VIDEO_COUNT // 8, seed=BASE_SEED + 300)
+        return {"source_videos.npy.gz": videos.numpy(), "source_video_labels.npy.gz": labels.numpy()}
+
+    jobs["source_videos"] = sources
     return jobs
 
 

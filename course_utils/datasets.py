@@ -27,12 +27,17 @@ from torch.utils.data import Dataset
 from course_utils.env import data_dir
 
 __all__ = [
+    "APPEARANCE_CLASSES",
+    "AppearanceClips",
     "MOTION_CLASSES",
     "SPLIT_SIZES",
     "Glyphs",
     "MotionClips",
     "generated_dir",
     "load_array",
+    "load_source_videos",
+    "make_appearance_clips",
+    "make_source_videos",
     "make_glyphs",
     "make_motion_clips",
     "rasterize_polygons",
@@ -384,3 +389,187 @@ class Glyphs(Dataset):
 
     def __repr__(self) -> str:
         return f"Glyphs(split={self.split!r}, images={len(self)}, image shape (C, H, W)={tuple(self.images.shape[1:])})"
+
+
+# ------------------------------------------------------- appearance clips (notebook 05)
+APPEARANCE_CLASSES: tuple[str, ...] = (
+    "disc",
+    "square",
+    "triangle",
+    "bar",
+    "ring",
+    "frame",
+    "hollow triangle",
+    "hollow bar",
+)
+APPEARANCE_SPLIT_SIZES = {"train": 480, "test": 240}
+
+
+def _appearance_outline(kind: int) -> np.ndarray:
+    """Unit outline (V, 2) of shape ``kind``: 0 disc (16-gon), 1 square, 2 triangle, 3 bar."""
+    if kind == 0:
+        a = np.linspace(0.0, 2 * math.pi, 16, endpoint=False)
+        return np.stack([np.cos(a), np.sin(a)], axis=1)
+    return {
+        1: np.array([[-0.85, -0.85], [0.85, -0.85], [0.85, 0.85], [-0.85, 0.85]]),
+        2: np.array([[0.0, -1.0], [0.95, 0.75], [-0.95, 0.75]]),
+        3: np.array([[-1.1, -0.4], [1.1, -0.4], [1.1, 0.4], [-1.1, 0.4]]),
+    }[kind]
+
+
+def make_appearance_clips(
+    n_per_class: int, seed: int, num_frames: int = 16, size: int = 32
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Clips whose class is the *appearance* of the object, never its motion (notebook 05).
+
+    Eight classes (:data:`APPEARANCE_CLASSES`): a disc, square, triangle or bar, solid or
+    hollow. The motion is random and independent of the class: a straight drift in a random
+    direction, a random spin and a random brightness. One frame is enough to classify;
+    the order of frames carries no information. Same format as :func:`make_motion_clips`.
+
+    Returns:
+        clips: uint8 tensor (N, T, 1, H, W), N = 8 * n_per_class, classes interleaved.
+        labels: int64 tensor (N,) indexing ``APPEARANCE_CLASSES``.
+    """
+    n_per_class = _check_int("n_per_class", n_per_class, 1)
+    seed = _check_int("seed", seed, 0)
+    num_frames = _check_int("num_frames", num_frames, 2)
+    size = _check_int("size", size, 16)
+    rng = np.random.default_rng(seed)
+    n = n_per_class * len(APPEARANCE_CLASSES)
+    labels = np.arange(n) % len(APPEARANCE_CLASSES)
+    t = np.linspace(0.0, 1.0, num_frames)[:, None]  # (T, 1)
+    clips = np.empty((n, num_frames, 1, size, size), dtype=np.uint8)
+    for i, label in enumerate(labels):
+        hollow, kind = divmod(int(label), 4)
+        unit = _appearance_outline(kind)  # (V, 2)
+        half = rng.uniform(0.2, 0.26) * size
+        brightness = rng.uniform(0.55, 1.0)
+        angle = rng.uniform(0, 2 * math.pi) + rng.uniform(-1.0, 1.0) * math.pi * t  # (T, 1)
+        direction = rng.uniform(0, 2 * math.pi)
+        dist = rng.uniform(0.0, 0.3) * size
+        margin = 1.15 * half
+        lo, hi = margin + dist / 2, size - margin - dist / 2
+        cx = rng.uniform(lo, hi) + dist * (t - 0.5) * math.cos(direction)  # (T, 1)
+        cy = rng.uniform(lo, hi) + dist * (t - 0.5) * math.sin(direction)
+        cos, sin = np.cos(angle), np.sin(angle)
+        rx = unit[:, 0] * cos - unit[:, 1] * sin  # (T, V): the rotated unit outline
+        ry = unit[:, 0] * sin + unit[:, 1] * cos
+        outer = np.stack([rx * half + cx, ry * half + cy], axis=-1)  # (T, V, 2)
+        cover = rasterize_polygons(outer, size)
+        if hollow:  # cut out the same shape at half size
+            inner = np.stack([rx * (0.5 * half) + cx, ry * (0.5 * half) + cy], axis=-1)
+            cover = np.clip(cover - rasterize_polygons(inner, size), 0.0, 1.0)
+        clips[i, :, 0] = _to_uint8(cover * brightness)
+    return torch.from_numpy(clips), torch.from_numpy(labels.astype(np.int64))
+
+
+# ------------------------------------------- long source videos (notebook 05)
+SOURCE_VIDEO_COUNT = 80  # 10 per motion class
+SOURCE_VIDEO_FRAMES = 48
+
+
+def make_source_videos(
+    n_per_class: int, seed: int, num_frames: int = SOURCE_VIDEO_FRAMES, size: int = 32
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Long motion videos to cut clips from (notebook 05: clip vs video level, split leakage).
+
+    Each video shows one of the 8 :data:`MOTION_CLASSES` over ``num_frames`` frames (slower
+    than in the 16-frame clips) on its own faint static background (two soft blobs), as
+    clips cut from one real video share a scene. The background says nothing about the
+    class, but it identifies the video: a model can memorize it.
+
+    Returns:
+        videos: uint8 tensor (V, T, 1, H, W), V = 8 * n_per_class, classes interleaved.
+        labels: int64 tensor (V,) indexing ``MOTION_CLASSES``.
+    """
+    n_per_class = _check_int("n_per_class", n_per_class, 1)
+    seed = _check_int("seed", seed, 0)
+    num_frames = _check_int("num_frames", num_frames, 2)
+    size = _check_int("size", size, 16)
+    rng = np.random.default_rng(seed)
+    n = n_per_class * len(MOTION_CLASSES)
+    labels = np.arange(n) % len(MOTION_CLASSES)
+    t = np.linspace(0.0, 1.0, num_frames)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    videos = np.empty((n, num_frames, 1, size, size), dtype=np.uint8)
+    for i, label in enumerate(labels):
+        background = np.zeros((size, size))
+        for _ in range(2):  # soft blobs: the video's "scene"
+            bx, by = rng.uniform(0, size, 2)
+            r = rng.uniform(0.15, 0.35) * size
+            background += rng.uniform(0.1, 0.25) * np.exp(-((xx - bx) ** 2 + (yy - by) ** 2) / (2 * r * r))
+        shape = _SHAPES[rng.integers(len(_SHAPES))]
+        mirror = rng.choice([-1.0, 1.0])
+        brightness = rng.uniform(0.55, 1.0)
+        pair, forward = divmod(int(label), 2)
+        half = rng.uniform(0.12, 0.17) * size
+        angle0 = rng.uniform(0, 2 * math.pi)
+        margin = 1.1 * half
+        cx = np.full(num_frames, rng.uniform(margin, size - margin))
+        cy = np.full(num_frames, rng.uniform(margin, size - margin))
+        angle = np.full(num_frames, angle0)
+        scale = np.full(num_frames, half)
+        if pair in (0, 1):
+            dist = rng.uniform(0.5, 0.62) * size
+            start = rng.uniform(margin, size - margin - dist)
+            path = start + dist * t
+            if pair == 0:
+                cx = path
+            else:
+                cy = path
+        elif pair == 2:
+            angle = angle0 + rng.uniform(1.2, 1.8) * math.pi * t
+        else:
+            small = rng.uniform(0.06, 0.08) * size
+            big = rng.uniform(0.2, 0.23) * size
+            scale = small + (big - small) * t
+            m = 1.2 * big
+            cx = np.full(num_frames, rng.uniform(m, size - m))
+            cy = np.full(num_frames, rng.uniform(m, size - m))
+        if forward == 1:
+            cx, cy, angle, scale = cx[::-1], cy[::-1], angle[::-1], scale[::-1]
+        pts = shape * np.array([mirror, 1.0])
+        cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
+        x = (pts[:, 0] * cos - pts[:, 1] * sin) * scale[:, None] + cx[:, None]
+        y = (pts[:, 0] * sin + pts[:, 1] * cos) * scale[:, None] + cy[:, None]
+        cover = rasterize_polygons(np.stack([x, y], axis=-1), size)  # (T, H, W)
+        frames = np.maximum(cover * brightness, background[None])  # the shape in front
+        videos[i, :, 0] = _to_uint8(frames)
+    return torch.from_numpy(videos), torch.from_numpy(labels.astype(np.int64))
+
+
+class AppearanceClips(Dataset):
+    """Appearance-defined clips (notebook 05): item ``(clip (16, 1, 32, 32) float in [0, 1], label)``."""
+
+    classes = APPEARANCE_CLASSES
+
+    def __init__(self, split: str = "train", transform=None):
+        self.split = _check_split(split, tuple(APPEARANCE_SPLIT_SIZES))
+        if transform is not None and not callable(transform):
+            raise TypeError(f"transform must be callable or None, got {type(transform).__name__}")
+        root = generated_dir()
+        self.clips = torch.from_numpy(load_array(root / f"appearance_{split}_clips.npy.gz"))
+        self.labels = torch.from_numpy(load_array(root / f"appearance_{split}_labels.npy.gz"))
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        clip = self.clips[index].float().div_(255.0)  # (T, C, H, W)
+        if self.transform is not None:
+            clip = self.transform(clip)
+        return clip, int(self.labels[index])
+
+    def __repr__(self) -> str:
+        n, t, c, h, w = self.clips.shape
+        return f"AppearanceClips(split={self.split!r}, clips={n}, clip shape (T, C, H, W)=({t}, {c}, {h}, {w}), classes={len(self.classes)})"
+
+
+def load_source_videos() -> tuple[torch.Tensor, torch.Tensor]:
+    """The long source videos of notebook 05: uint8 (V, 48, 1, 32, 32) and labels (V,)."""
+    root = generated_dir()
+    videos = torch.from_numpy(load_array(root / "source_videos.npy.gz"))
+    labels = torch.from_numpy(load_array(root / "source_video_labels.npy.gz"))
+    return videos, labels
