@@ -50,9 +50,10 @@ class UsageError(Exception):
 
 # ----------------------------------------------------------------------------------- models
 class TinyVideoNet(nn.Module):
-    """A small 3D CNN for the motion clips (notebook 06): two 3x3x3 convolutions, global
-    average pooling, a linear classifier. No BatchNorm, so that data parallelism and
-    gradient accumulation are exactly equivalent to one large batch.
+    """A small 3D CNN for the motion clips (notebook 06): two 3x3x3 convolutions with
+    GroupNorm, global average pooling, a linear classifier. GroupNorm, not BatchNorm:
+    it normalises each clip on its own, so data parallelism and gradient accumulation
+    stay exactly equivalent to one large batch.
 
     Input (N, T, C, H, W) as the course's datasets give it; output logits (N, classes).
     """
@@ -61,8 +62,10 @@ class TinyVideoNet(nn.Module):
         super().__init__()
         self.features = nn.Sequential(
             nn.Conv3d(in_channels, width, 3, stride=(1, 2, 2), padding=1),  # (N, w, T, H/2, W/2)
+            nn.GroupNorm(4, width),  # per-sample normalisation: batches stay independent
             nn.ReLU(),
             nn.Conv3d(width, 2 * width, 3, stride=2, padding=1),  # (N, 2w, T/2, H/4, W/4)
+            nn.GroupNorm(4, 2 * width),
             nn.ReLU(),
         )
         self.head = nn.Linear(2 * width, num_classes)
@@ -127,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=16, help="clips per process per step")
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
+    p.add_argument("--strategy", choices=["ddp", "fsdp"], default="ddp",
+                   help="ddp: a full replica per rank; fsdp: FSDP2 fully_shard, each rank keeps 1/N of the weights")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=None, help="use only the first LIMIT training clips")
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps")
@@ -201,7 +206,14 @@ def train(args: argparse.Namespace) -> dict:
     model = make_model(args.model)
     if isinstance(model, FrameMLP):
         model(x[:1])  # materialize the lazy layer before DDP broadcasts
-    ddp = DDP(model) if dist.is_initialized() else model  # ... and DDP broadcasts rank 0's anyway
+    shard_note = ""
+    if dist.is_initialized() and args.strategy == "fsdp":
+        ddp = _fully_shard(model)  # each rank keeps 1/N of every weight, gathers it just in time
+        mine = float(sum(p.to_local().numel() for p in model.parameters()))
+        held = _all_reduce_sums([mine if r == rank else 0.0 for r in range(world)])  # one slot per rank
+        shard_note = f" fsdp_params_per_rank={[int(h) for h in held]} of {sum(p.numel() for p in model.parameters())}"
+    else:
+        ddp = DDP(model) if dist.is_initialized() else model  # ... and DDP broadcasts rank 0's anyway
     opt = (torch.optim.Adam(ddp.parameters(), lr=args.lr) if args.optimizer == "adam"
            else torch.optim.SGD(ddp.parameters(), lr=args.lr, momentum=0.9))
     train_set = TensorDataset(torch.arange(len(y)), x, y)
@@ -221,7 +233,7 @@ def train(args: argparse.Namespace) -> dict:
     if rank == 0:
         print(f"world_size={world} backend={dist.get_backend() if dist.is_initialized() else 'none'} "
               f"model={args.model} batch/rank={args.batch_size} global_batch={world * args.batch_size} "
-              f"train_clips={len(y)} steps/epoch={len(loader)}", flush=True)
+              f"train_clips={len(y)} steps/epoch={len(loader)} strategy={args.strategy}{shard_note}", flush=True)
     done = False
     for epoch in range(args.epochs):
         sampler.set_epoch(epoch)  # a new shuffle each epoch, the same on every rank
@@ -251,11 +263,12 @@ def train(args: argparse.Namespace) -> dict:
         log(record)
         if done:
             break
+    state, opt_state = _full_state_dict(model, opt) if shard_note else (model.state_dict(), opt.state_dict())
     if out is not None:
         if args.record_indices:
             (out / f"indices_rank{rank}.json").write_text(json.dumps(seen))
         if rank == 0:
-            torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "args": vars(args),
+            torch.save({"model": state, "optimizer": opt_state, "args": vars(args),
                         "world_size": world, "step": step}, out / "checkpoint.pt")
             (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log_lines))
             print(f"rank 0 saved {out / 'checkpoint.pt'}", flush=True)
@@ -268,7 +281,7 @@ def train(args: argparse.Namespace) -> dict:
 def _evaluate(model: nn.Module, val, rank: int, world: int, batch: int) -> dict:
     xv, yv = val
     model.eval()
-    mine = range(rank, len(yv), world)  # a disjoint shard per rank, no padding
+    mine = range(rank, len(yv) - len(yv) % world, world)  # disjoint equal shards, no padding
     loss_sum, correct = 0.0, 0.0
     for i in range(0, len(mine), batch):
         ids = torch.tensor(mine[i:i + batch])
@@ -278,6 +291,23 @@ def _evaluate(model: nn.Module, val, rank: int, world: int, batch: int) -> dict:
     loss_sum, correct, n = _all_reduce_sums([loss_sum, correct, float(len(mine))])
     model.train()
     return {"val_loss": round(loss_sum / n, 4), "val_acc": round(correct / n, 4)}
+
+
+def _fully_shard(model: nn.Module) -> nn.Module:
+    """FSDP2: shard each convolution and the root module over the ranks (in place)."""
+    from torch.distributed.fsdp import fully_shard
+
+    for layer in model.modules():
+        if isinstance(layer, nn.Conv3d | nn.Linear) and layer is not model:
+            fully_shard(layer)
+    return fully_shard(model)
+
+
+def _full_state_dict(model: nn.Module, opt: torch.optim.Optimizer) -> tuple[dict, dict]:
+    """The unsharded weights and optimizer state of an FSDP2 model (a collective: every rank calls it)."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_state_dict
+
+    return get_state_dict(model, opt, options=StateDictOptions(full_state_dict=True))
 
 
 def main(argv: list[str] | None = None) -> int:
