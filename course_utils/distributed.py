@@ -2,7 +2,10 @@
 
 Run it with PyTorch's launcher, one process per "GPU" (here: per CPU process)::
 
-    torchrun --nproc_per_node=2 -m course_utils.distributed --epochs 2 --out runs/ddp
+    torchrun --standalone --nproc_per_node=2 -m course_utils.distributed --epochs 3 --out runs/ddp
+
+(``--standalone`` lets torchrun pick a free port on this machine, so two jobs never collide;
+``--strategy fsdp`` shards the weights with FSDP2 instead of replicating them.)
 
 ``torchrun`` starts the processes and gives each one the environment variables ``RANK``,
 ``LOCAL_RANK``, ``WORLD_SIZE``, ``MASTER_ADDR`` and ``MASTER_PORT``. Each process then:
