@@ -316,3 +316,16 @@ def test_drift_detector_alarms_on_a_shift_only():
     assert det.alarm and z > 4
     with pytest.raises(RuntimeError, match="fit"):
         D.DriftDetector().update(torch.zeros(3))
+
+
+def test_train_default_model_writes_a_bundle_predict_can_use(tmp_path, capsys):
+    if not (REPO_ROOT / "data" / "generated" / "motion_train_clips.npy.gz").exists():
+        pytest.skip("course data not built")
+    lines = []
+    with _threads(), torch.random.fork_rng(devices=[]):
+        path = D.train_default_model(tmp_path / "default.pt", epochs=1, log=lines.append)
+    assert path.exists() and "Saved" in lines[-1]
+    model, info = D.load_bundle(path)
+    assert 0 <= info["extra"]["test_acc"] <= 1 and info["classes"] == list(MOTION_CLASSES)
+    assert D.main([str(REPO_ROOT / "data" / "generated" / "pan_zoom.mp4"), "--model", str(path), "--topk", "1"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2
