@@ -13,6 +13,15 @@ from course_utils import compression as C
 warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small models run fastest on one thread (as in the notebooks); restore afterwards."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 # ------------------------------------------------------------------ quantization
 @pytest.mark.parametrize("seed", range(5))
 def test_affine_per_tensor_equals_torch(seed):

@@ -16,6 +16,15 @@ from course_utils.lessons import compression_and_deployment as ex
 
 warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
 
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small models run fastest on one thread (as in the notebooks); restore afterwards."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
 EXERCISES = {
     "scale_zero_point": ex.scale_zero_point_reference,
     "per_channel": ex.per_channel_reference,
