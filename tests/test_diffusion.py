@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from course_utils import diffusion as dm, timing
-
+from course_utils import diffusion as dm
+from course_utils import timing
 
 
 @pytest.fixture(autouse=True)

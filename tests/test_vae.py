@@ -8,8 +8,7 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from course_utils import vae, timing
-
+from course_utils import timing, vae
 
 
 @pytest.fixture(autouse=True)
