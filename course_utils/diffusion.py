@@ -248,9 +248,9 @@ class _ResBlock(nn.Module):
 
     def __init__(self, c_in: int, c_out: int, emb_dim: int, conv: Callable[[int, int], nn.Module]):
         super().__init__()
-        self.n1, self.c1 = nn.GroupNorm(min(8, c_in), c_in), conv(c_in, c_out)
+        self.n1, self.c1 = nn.GroupNorm(math.gcd(8, c_in), c_in), conv(c_in, c_out)
         self.emb = nn.Linear(emb_dim, c_out)
-        self.n2, self.c2 = nn.GroupNorm(min(8, c_out), c_out), conv(c_out, c_out)
+        self.n2, self.c2 = nn.GroupNorm(math.gcd(8, c_out), c_out), conv(c_out, c_out)
         self.skip = _conv_1x1(c_in, c_out, conv) if c_in != c_out else nn.Identity()
 
     def forward(self, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
@@ -317,35 +317,49 @@ class Denoiser(nn.Module):
 class VideoDenoiser(nn.Module):
     """eps_theta for clips: (N, T, C, S, S) -> predicted noise, same shape.
 
-    The :class:`Denoiser`'s U-Net with every 3x3 convolution replaced by a factorized
-    (2+1)D one (1x3x3 in space, then 3x1x1 in time) and one spatial down/up-sampling
-    (S -> S/2; time is kept). The temporal convolutions are what let frames agree on a
-    motion; the class embedding says which motion.
+    The :class:`Denoiser`'s U-Net idea with every 3x3 convolution replaced by a factorized
+    (2+1)D one (1x3x3 in space, then 3x1x1 in time), one spatial down/up-sampling and no
+    downsampling in time. The temporal convolutions let the frames agree on one motion;
+    the class embedding says which motion. With ``patch`` = 2 each frame is first cut into
+    2x2 patches stacked as channels (``pixel_unshuffle``, like a DiT's patchification: 4x
+    fewer positions, cheaper, but it learns fine detail more slowly).
     """
 
-    def __init__(self, channels: int = 1, width: int = 16, num_classes: int = 4, emb_dim: int = 64):
+    def __init__(self, channels: int = 1, width: int = 16, num_classes: int = 4,
+                 emb_dim: int = 64, patch: int = 1):
         super().__init__()
-        w = width
-        self.num_classes = num_classes
+        if patch not in (1, 2):
+            raise ValueError(f"patch must be 1 or 2, got {patch!r}")
+        w, c = width, channels * patch * patch
+        self.num_classes, self.patch = num_classes, patch
         self.embed = _Embed(emb_dim, num_classes)
-        self.inp = _conv2p1d(channels, w)
-        self.b1 = _ResBlock(w, w, emb_dim, _conv2p1d)  # (N, w, T, S, S)
-        self.down = nn.Conv3d(w, 2 * w, (1, 4, 4), (1, 2, 2), (0, 1, 1))  # (N, 2w, T, S/2, S/2)
+        self.inp = _conv2p1d(c, w)
+        self.b1 = _ResBlock(w, w, emb_dim, _conv2p1d)  # (N, w, T, S', S'), S' = S / patch
+        self.down = nn.Conv3d(w, 2 * w, (1, 4, 4), (1, 2, 2), (0, 1, 1))  # (N, 2w, T, S'/2, S'/2)
         self.b2 = _ResBlock(2 * w, 2 * w, emb_dim, _conv2p1d)
         self.mid = _ResBlock(2 * w, 2 * w, emb_dim, _conv2p1d)
-        self.up = nn.ConvTranspose3d(2 * w, w, (1, 4, 4), (1, 2, 2), (0, 1, 1))  # (N, w, T, S, S)
+        self.up = nn.ConvTranspose3d(2 * w, w, (1, 4, 4), (1, 2, 2), (0, 1, 1))  # (N, w, T, S', S')
         self.b3 = _ResBlock(2 * w, w, emb_dim, _conv2p1d)
-        self.out = nn.Sequential(nn.GroupNorm(8, w), nn.SiLU(), nn.Conv3d(w, channels, (3, 3, 3), padding=1))
+        self.out = nn.Sequential(nn.GroupNorm(math.gcd(8, w), w), nn.SiLU(), nn.Conv3d(w, c, 3, padding=1))
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        if x.dim() != 5 or x.shape[-1] % 2 or x.shape[-2] % 2:
-            raise ValueError(f"x must have shape (N, T, C, H, W) with even H, W, got {tuple(x.shape)}")
+        p = self.patch
+        if x.dim() != 5 or x.shape[-1] % (2 * p) or x.shape[-2] % (2 * p):
+            raise ValueError(f"x must have shape (N, T, C, H, W) with H, W divisible by {2 * p}, got {tuple(x.shape)}")
+        n, t_len, c, hgt, wid = x.shape
         e = self.embed(t, labels)
-        h = x.transpose(1, 2)  # (N, C, T, H, W), the layout Conv3d expects
-        h1 = self.b1(self.inp(h), e)  # (N, w, T, S, S)
-        h = self.mid(self.b2(self.down(h1), e), e)  # (N, 2w, T, S/2, S/2)
-        h = self.b3(torch.cat([self.up(h), h1], dim=1), e)  # (N, w, T, S, S)
-        return self.out(h).transpose(1, 2)  # (N, T, C, H, W)
+        h = x
+        if p > 1:  # (N*T, C, H, W) -> (N*T, p*p*C, H/p, W/p)
+            h = F.pixel_unshuffle(x.reshape(n * t_len, c, hgt, wid), p)
+            h = h.view(n, t_len, c * p * p, hgt // p, wid // p)
+        h = h.transpose(1, 2)  # (N, C', T, H', W'), the layout Conv3d expects
+        h1 = self.b1(self.inp(h), e)  # (N, w, T, H', W')
+        h = self.mid(self.b2(self.down(h1), e), e)  # (N, 2w, T, H'/2, W'/2)
+        h = self.b3(torch.cat([self.up(h), h1], dim=1), e)  # (N, w, T, H', W')
+        h = self.out(h).transpose(1, 2)  # (N, T, C', H', W')
+        if p > 1:
+            h = F.pixel_shuffle(h.reshape(n * t_len, c * p * p, hgt // p, wid // p), p)
+        return h.reshape(n, t_len, c, hgt, wid)  # (N, T, C, H, W)
 
 
 # ------------------------------------------------------------------------- training

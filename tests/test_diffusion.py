@@ -155,6 +155,10 @@ def test_networks_shapes_and_a_few_training_steps():
     vid = dm.VideoDenoiser(width=8, num_classes=4)
     clips = torch.randn(2, 8, 1, 16, 16)  # (N, T, C, H, W)
     assert vid(clips, t[:2], torch.tensor([0, 3])).shape == clips.shape
+    patched = dm.VideoDenoiser(width=8, num_classes=4, patch=2)  # 2x2 patches as channels
+    assert patched(clips, t[:2]).shape == clips.shape
+    with pytest.raises(ValueError, match="patch"):
+        dm.VideoDenoiser(patch=3)
     clf = dm.ClipClassifier(num_classes=8, width=8)
     assert clf(clips).shape == (2, 8) and clf.features(clips).shape == (2, 16)
     assert dm.timestep_embedding(t, 6).shape == (4, 6)
