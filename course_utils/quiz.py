@@ -82,6 +82,7 @@ TOPICS: dict[str, tuple[str, str]] = {
     "compression": ("Model compression", "模型压缩"),
     "metrics": ("Metrics", "评估指标"),
     "deployment": ("Deployment", "模型部署"),
+    "generative": ("VAEs, diffusion and scoring generators", "VAE、扩散模型与生成模型评估"),
 }
 
 from course_utils.progress import (  # noqa: E402  (re-exported: quiz.Progress, ...)

@@ -74,6 +74,7 @@ def test_ids_unique_and_stable_format():
         "compression": "comp",
         "metrics": "metric",
         "deployment": "deploy",
+        "generative": "gen",
     }
     for q in RAW:
         assert re.fullmatch(rf"{prefixes[q['topic']]}-\d{{3}}", q["id"]), q["id"]

@@ -287,10 +287,11 @@ def test_progress_survives_a_kill_mid_write(tmp_path):
 
 # ------------------------------------------------------------------------ mock interview
 def test_mock_interview_draws_across_topics_and_reports_per_topic():
-    m = quiz.MockInterview(10, seed=3)
+    n = len(quiz.TOPICS)  # one question per topic
+    m = quiz.MockInterview(n, seed=3)
     assert sorted(q.topic for q in m.questions) == sorted(quiz.TOPICS)
-    assert [q.id for q in quiz.MockInterview(10, seed=3).questions] == [q.id for q in m.questions]
-    assert [q.id for q in quiz.MockInterview(10, seed=4).questions] != [q.id for q in m.questions]
+    assert [q.id for q in quiz.MockInterview(n, seed=3).questions] == [q.id for q in m.questions]
+    assert [q.id for q in quiz.MockInterview(n, seed=4).questions] != [q.id for q in m.questions]
     first, second = m.questions[0], m.questions[1]
     assert m.answer(
         first.id, correct_answer(first)[-1] if first.type != "code" else first.raw["solution"]
@@ -300,7 +301,7 @@ def test_mock_interview_draws_across_topics_and_reports_per_topic():
     assert rep[second.topic]["score"] == 0.0 and rep[second.topic]["missed"] == [second.id]
     assert quiz.ref_label(second.refs[0]) in rep[second.topic]["review"]
     text = m.report_text()
-    assert "Score: 1/10" in text and "To review:" in text
+    assert f"Score: 1/{n}" in text and "To review:" in text
     assert "模拟面试报告" in m.report_text("zh")
 
 
