@@ -256,7 +256,11 @@ def test_bug_is_real_and_fix_works(q):
     assert not quiz.grade(question, other).correct
 
 
-LESSONS = ["00_video_as_data", "01_convolution", "02_recurrence", "03_attention", "04_gan_training"]
+LESSONS = [
+    "00_video_as_data", "01_convolution", "02_recurrence", "03_attention", "04_gan_training",
+    "05_video_architectures", "06_efficient_training", "07_compression_and_deployment",
+    "08_vae_and_diffusion",
+]
 
 
 @pytest.mark.parametrize("stem", LESSONS)
