@@ -155,7 +155,7 @@ class FromScratchExercise(Exercise):
             setattr(F, self.forbidden, original)
         try:
             in_source = self.forbidden in inspect.getsource(answer)
-        except (OSError, TypeError):
+        except Exception:  # no source, a builtin, a __wrapped__ loop: the spy above still counts calls
             in_source = False
         if verdict.correct and (calls or in_source):
             return Verdict(
