@@ -42,7 +42,16 @@ $(VENV)/.installed:
 	"$(PY)" -m pip install --quiet -r requirements.txt
 	touch "$@"
 
-env: $(VENV)/.installed
+# Lecturer and classroom tools (nbgrader, RISE, JupyterHub, playwright) go into the same
+# environment, constrained by requirements.txt so no core pin moves; the marker carries the
+# hash of classroom/requirements.txt, so a changed pin installs again.
+CLASSROOM_HASH := $(shell sha256sum classroom/requirements.txt | cut -c1-12)
+$(VENV)/.classroom-$(CLASSROOM_HASH): $(VENV)/.installed
+	@echo ">> installing the lecturer and classroom tools (classroom/requirements.txt)"
+	"$(PY)" -m pip install --quiet -c requirements.txt -r classroom/requirements.txt
+	touch "$@"
+
+env: $(VENV)/.installed $(VENV)/.classroom-$(CLASSROOM_HASH)
 	@"$(PY)" -m pip install --quiet --no-deps --no-build-isolation -e . > "$(VENV)/editable-install.log" 2>&1 \
 		|| { cat "$(VENV)/editable-install.log"; exit 1; }
 	@ln -sfn "$(VENV)" .venv

@@ -331,4 +331,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter finalization: gloo's worker threads can still hold tensors (FSDP2's
+    # sharded parameters) whose destruction during finalization aborts the process with
+    # "terminate called without an active exception" (measured: 1 run in 8 under load, after
+    # training had finished). The process group is already destroyed and every file is written.
+    os._exit(code)

@@ -18,7 +18,8 @@ def _env_yml_pins() -> dict[str, str]:
 
 
 def test_environment_yml_carries_the_same_pins_as_requirements():
-    req, env = pinned_versions(ROOT / "requirements.txt"), _env_yml_pins()
+    req = {**pinned_versions(ROOT / "requirements.txt"), **pinned_versions(ROOT / "classroom" / "requirements.txt")}
+    env = _env_yml_pins()
     assert req, "requirements.txt has no pins"
     assert env == req, f"differences: { {k: (req.get(k), env.get(k)) for k in set(req) | set(env) if req.get(k) != env.get(k)} }"
 
@@ -37,8 +38,9 @@ def test_required_packages_are_pinned_exactly():
 def test_installed_versions_match_the_pins():
     import importlib.metadata as md
 
-    for name, version in pinned_versions(ROOT / "requirements.txt").items():
-        assert md.version(name).split("+")[0] == version, name
+    for req in (ROOT / "requirements.txt", ROOT / "classroom" / "requirements.txt"):
+        for name, version in pinned_versions(req).items():
+            assert md.version(name).split("+")[0] == version, name
 
 
 def test_readme_quickstart_has_two_commands_and_ci_runs_the_test_one():
