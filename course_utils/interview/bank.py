@@ -30,6 +30,7 @@ __all__ = [
     "TYPES",
     "TYPE_CATALOG",
     "Question",
+    "bank_topics",
     "get_question",
     "load_bank",
     "questions",
@@ -185,6 +186,13 @@ def _present() -> tuple[dict[str, tuple[str, str]], tuple[str, ...]]:
 #: the topics of the course's bank, in menu order (key -> (English, Chinese title))
 #: and the question types it uses
 TOPICS, TYPES = _present()
+
+
+def bank_topics() -> list[str]:
+    """The topics that have questions in the bank now loaded, in menu order."""
+    present = {q.topic for q in load_bank().values()}
+    order = {t: i for i, t in enumerate(TOPIC_CATALOG)}
+    return sorted(present, key=lambda t: (order.get(t, len(order)), t))
 
 
 def get_question(qid: str) -> Question:

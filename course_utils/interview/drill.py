@@ -26,9 +26,9 @@ from typing import Any, TextIO
 
 from course_utils.interview.bank import (
     TOPIC_CATALOG,
-    TOPICS,
     TYPE_CATALOG,
     Question,
+    bank_topics,
     get_question,
     load_bank,
     questions,
@@ -363,8 +363,8 @@ def main(
         return fail("--design asks the system-design cases; it does not go with --type")
     if args.design and args.topic and set(args.topic) != {"system_design"}:
         return fail("--design asks the system-design cases; it does not go with --topic")
-    topics = args.topic or list(TOPICS)
-    unknown = [t for t in topics if t not in TOPIC_CATALOG]
+    topics = args.topic  # None: every topic of the bank
+    unknown = [t for t in topics or [] if t not in TOPIC_CATALOG]
     if unknown:
         close = difflib.get_close_matches(unknown[0], list(TOPIC_CATALOG), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -382,9 +382,8 @@ def main(
     except FileNotFoundError as exc:
         return fail(f"{exc}. Run the command from a checkout of the course.")
     if args.list:
-        for t, (en, zh) in TOPIC_CATALOG.items():
-            if t not in topics:
-                continue
+        for t in dict.fromkeys(topics) if topics is not None else bank_topics():
+            en, zh = TOPIC_CATALOG[t]
             n = sum(
                 q.topic == t and q.type in types and (levels is None or q.difficulty in levels)
                 for q in bank.values()

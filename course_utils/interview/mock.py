@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from course_utils.interview.bank import (
-    TOPICS,
     TYPE_CATALOG,
     Question,
+    bank_topics,
     get_question,
     questions,
     ref_label,
@@ -51,7 +51,7 @@ class MockInterview:
             raise ValueError(f"n must be a positive int, got {n!r}")
         if minutes is not None and not (isinstance(minutes, int | float) and minutes > 0):
             raise ValueError(f"minutes must be a positive number or None, got {minutes!r}")
-        topics = list(topics) if topics is not None else list(TOPICS)
+        topics = list(topics) if topics is not None else bank_topics()
         rng = random.Random(seed)
         pools = {t: questions(t, types=types, difficulty=difficulty) for t in topics}
         for pool in pools.values():
