@@ -56,6 +56,11 @@ def test_partly_right_answers_say_which_lines_were_right():
     res = interview.grade(q, "1, 5")
     assert res.message.startswith("Not faulty: lines 1 and 5. The faulty line is 3.")
     assert "Missing" not in res.message and "Right" not in res.message
+    both = interview.grade(q, "2, 3")  # two accepted answers at once
+    assert both.outcome == "incorrect" and both.message.startswith(
+        "Lines 2 and 3 are different fixes of the same bug: give one of them. The faulty line is 3."
+    )
+    assert "是同一个错误的不同改法" in interview.grade(q, "2 3", "zh").message
     zh = interview.grade(q, "4", "zh")
     assert "找对了：第 4 行。" in zh.message and "漏掉了：第 2 行。" in zh.message
     assert "有错误的行是第 2、4 行。" in zh.message

@@ -221,6 +221,14 @@ def _grade_bug(q: Question, answer: Any, lang: str) -> Result:
         if others:
             msg += " " + ui(lang, "also_accepted", x="; ".join(lines_phrase(s, lang) for s in others))
         return Result("correct", msg, detail={"accepted": k})
+    covered = [s for s in accepted if s <= lines]
+    if len(covered) >= 2 and frozenset().union(*covered) == lines:  # two answers in one
+        phrase = lines_phrase(lines, lang)
+        parts = [ui(lang, "several_fixes", x=phrase[0].upper() + phrase[1:])]
+        parts += [expected_lines(accepted[0], lang)]
+        others = [s for s in accepted[1:]]
+        parts.append(ui(lang, "also_accepted", x="; ".join(lines_phrase(s, lang) for s in others)))
+        return Result("incorrect", " ".join(parts), detail={"accepted": 0})
     # the accepted set closest to the answer: most lines in common, then fewest differences
     k = max(range(len(accepted)), key=lambda i: (len(accepted[i] & lines), -len(accepted[i] ^ lines), -i))
     best = accepted[k]
