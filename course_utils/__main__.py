@@ -3,7 +3,7 @@
     python -m course_utils doctor            is this machine ready? (exit 1 with fixes if not; -h for help)
     python -m course_utils data build        generate all offline data (deterministic)
     python -m course_utils data verify       check the data against the committed checksums
-    python -m course_utils quiz [...]        interview drill in the terminal (see --help)
+    python -m course_utils quiz [...]        interview drill in the terminal: --topic, --difficulty, --design, --mock (see --help)
     python -m course_utils predict CLIP.mp4  classify a video file [--model FILE] [--topk K]
 """
 
@@ -65,9 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         from course_utils import deploy
 
         return deploy.main(rest)
-    from course_utils import quiz
+    from course_utils.interview import drill
 
-    return quiz.main(rest)
+    return drill.main(rest)
 
 
 if __name__ == "__main__":

@@ -219,3 +219,40 @@ def test_the_tab_script_in_node_with_a_fake_dom():
     assert out["shift"] is True and out["dedented"] == "def f():\nreturn 1"
     assert out["letter"] is False and out["outside"] is False and out["outside_value"] == "x"
     assert out["twice"] == 2  # the script installs its listeners once per page
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine")
+def test_the_tab_script_in_chromium():
+    """A real browser: Tab in a quiz box indents and keeps the focus (the next keys type
+    into the box), the box is marked for Lumino, and Tab elsewhere still moves the focus.
+    (The JupyterLab end-to-end test lives with the browser tests.)"""
+    playwright = pytest.importorskip("playwright.sync_api")
+    page_html = (
+        f'<div class="widget-textarea {tab_keys.TAB_CLASS}"><textarea id="code">def f():\n</textarea></div>'
+        '<textarea id="other"></textarea><button id="after">next</button>'
+    )
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.set_content(page_html)
+            page.evaluate(tab_keys.TAB_KEYS_JS)
+            page.evaluate("window.inputs = 0; document.getElementById('code')"
+                          ".addEventListener('input', () => window.inputs++)")
+            page.focus("#code")
+            page.evaluate("const t = document.getElementById('code'); t.selectionStart = t.selectionEnd = t.value.length")
+            page.keyboard.press("Tab")
+            page.keyboard.type("return 1")
+            assert page.eval_on_selector("#code", "e => e.value") == "def f():\n    return 1"
+            assert page.evaluate("document.activeElement.id") == "code"
+            assert page.evaluate("window.inputs") >= 1  # ipywidgets syncs on input events
+            marked = page.evaluate(f"document.querySelector('.{tab_keys.TAB_CLASS}').getAttribute('data-lm-suppress-shortcuts')")
+            assert marked == "true"
+            page.focus("#other")
+            page.keyboard.press("Tab")
+            assert page.evaluate("document.activeElement.id") == "after"
+        finally:
+            browser.close()
