@@ -286,7 +286,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--topic", action="append", help=f"topic (repeatable; default all): {', '.join(TOPIC_CATALOG)}"
     )
-    parser.add_argument("--n", type=int, default=None, help="number of questions (default 10)")
+    parser.add_argument("--n", type=int, default=None, help="number of questions (default 10; 1 with --design)")
     parser.add_argument("--lang", default="en", help="language: en or zh (default en)")
     parser.add_argument(
         "--difficulty",
@@ -306,7 +306,7 @@ def _parser() -> argparse.ArgumentParser:
         "--minutes",
         type=_positive_minutes,
         default=None,
-        help="time limit of the mock interview, a positive number (default 2 per question; only with --mock)",
+        help="time limit of the mock interview, a positive number (default 2 per question, 15 per design case; only with --mock)",
     )
     parser.add_argument(
         "--seed", type=int, default=None, help="seed of the question draw (default: random)"
