@@ -16,6 +16,8 @@ import av
 import numpy as np
 import torch
 
+from course_utils.validate import check_bool
+
 __all__ = ["VideoError", "read_video", "video_info", "write_video"]
 
 
@@ -89,6 +91,7 @@ def read_video(path: str | Path, *, with_timestamps: bool = False):
         VideoError: the file is not a decodable video.
     """
     path = _check_path(path, must_exist=True)
+    check_bool("with_timestamps", with_timestamps)
     container = _open(path)
     frames, times = [], []
     with container:
