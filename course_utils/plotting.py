@@ -30,6 +30,8 @@ def to_tchw(clip: torch.Tensor | np.ndarray, name: str = "clip") -> torch.Tensor
         raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {type(clip).__name__}")
     if clip.ndim != 4:
         raise ValueError(f"{name} must have 4 dims, (T, C, H, W) or (T, H, W, C), got shape {tuple(clip.shape)}")
+    if clip.numel() == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(clip.shape)}): give at least one frame of at least one pixel")
     if clip.shape[1] not in (1, 3) and clip.shape[-1] in (1, 3):
         clip = clip.permute(0, 3, 1, 2)  # (T, H, W, C) -> (T, C, H, W)
     if clip.shape[1] not in (1, 3):

@@ -486,3 +486,27 @@ def test_second_table_covers_each_public_function_of_its_modules():
     for mod in (compression, deploy, diffusion, metrics, optim, plotting, vae, video_io, video_models):
         missing += [f"{mod.__name__}.{n}" for n in mod.__all__ if n not in covered and n not in elsewhere]
     assert missing == [], missing
+
+
+def test_more_empty_batches_work_or_are_refused_clearly(tmp_path, monkeypatch):
+    """N=0 for every tensor or array argument of the second table with a batch dimension."""
+    import matplotlib.pyplot as plt
+
+    from course_utils.deploy import PredictError  # the predict command's one-sentence error for its user
+
+    monkeypatch.chdir(tmp_path)
+    obscure = []
+    for fn, args, kwargs in _api_table_more(str(tmp_path)):
+        for i, a in enumerate(args):
+            if isinstance(a, torch.Tensor | np.ndarray) and a.ndim >= 1 and len(a) > 1:
+                b = list(args)
+                b[i] = a[:0]
+                try:
+                    fn(*b, **kwargs)
+                except (ValueError, TypeError, PredictError):
+                    pass
+                except Exception as exc:  # noqa: BLE001
+                    obscure.append(f"{getattr(fn, '__qualname__', fn)} arg {i} N=0: {type(exc).__name__}: {str(exc)[:80]}")
+                finally:
+                    plt.close("all")
+    assert obscure == [], "\n".join(obscure)
