@@ -492,7 +492,9 @@ def test_more_empty_batches_work_or_are_refused_clearly(tmp_path, monkeypatch):
     """N=0 for every tensor or array argument of the second table with a batch dimension."""
     import matplotlib.pyplot as plt
 
-    from course_utils.deploy import PredictError  # the predict command's one-sentence error for its user
+    from course_utils.deploy import (
+        PredictError,  # the predict command's one-sentence error for its user
+    )
 
     monkeypatch.chdir(tmp_path)
     obscure = []
