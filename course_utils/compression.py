@@ -30,6 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_utils.validate import check_bool, check_int, check_module, check_number, check_tensor
+
 __all__ = [
     "CausalVideoNet",
     "StreamingClassifier",
@@ -84,6 +86,7 @@ def quant_params(x_min: float, x_max: float, bits: int = 8, symmetric: bool = Fa
     Returns:
         ``(scale, zero_point)``: a positive float and an int.
     """
+    check_bool("symmetric", symmetric)
     for name, v in (("x_min", x_min), ("x_max", x_max)):
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
             raise ValueError(f"{name} must be a finite number, got {v!r}")
@@ -113,6 +116,19 @@ def quantize(x: torch.Tensor, scale: float | torch.Tensor, zero_point: int | tor
     Returns:
         uint8 (quint8), int8 (qint8) or int32 (qint32) tensor of the shape of ``x``.
     """
+    if isinstance(scale, torch.Tensor):
+        check_tensor("scale", scale, floating=True, finite=True, nonempty=True)
+    else:
+        check_number("scale", scale, minimum=0, inclusive=False)
+    if isinstance(zero_point, torch.Tensor):
+        if zero_point.is_floating_point() or zero_point.is_complex() or zero_point.dtype == torch.bool or not zero_point.numel():
+            raise TypeError(f"zero_point must be an int or a non-empty integer tensor, got dtype {zero_point.dtype}")
+    else:
+        check_int("zero_point", zero_point)
+    for _name, _t in (("scale", scale), ("zero_point", zero_point)):
+        if isinstance(_t, torch.Tensor) and isinstance(x, torch.Tensor) and (_t.dim() > x.dim() or any(
+                a not in (1, b) for a, b in zip(_t.shape[::-1], x.shape[::-1], strict=False))):
+            raise ValueError(f"{_name} of shape {tuple(_t.shape)} does not broadcast against x {tuple(x.shape)}")
     _check_tensor(x, "x")
     if dtype not in _QRANGE:
         raise ValueError(f"dtype must be torch.quint8, torch.qint8 or torch.qint32, got {dtype}")
@@ -125,6 +141,21 @@ def quantize(x: torch.Tensor, scale: float | torch.Tensor, zero_point: int | tor
 
 def dequantize(q: torch.Tensor, scale: float | torch.Tensor, zero_point: int | torch.Tensor) -> torch.Tensor:
     """``x_hat = scale * (q - zero_point)`` in float32 (notebook 07)."""
+    if isinstance(q, torch.Tensor) and (q.is_floating_point() or q.is_complex()):
+        raise TypeError(f"q must hold integers (a quantized tensor's int_repr()), got dtype {q.dtype}")
+    if isinstance(scale, torch.Tensor):
+        check_tensor("scale", scale, floating=True, finite=True, nonempty=True)
+    else:
+        check_number("scale", scale, minimum=0, inclusive=False)
+    if isinstance(zero_point, torch.Tensor):
+        if zero_point.is_floating_point() or zero_point.is_complex() or zero_point.dtype == torch.bool or not zero_point.numel():
+            raise TypeError(f"zero_point must be an int or a non-empty integer tensor, got dtype {zero_point.dtype}")
+    else:
+        check_int("zero_point", zero_point)
+    for _name, _t in (("scale", scale), ("zero_point", zero_point)):
+        if isinstance(_t, torch.Tensor) and isinstance(q, torch.Tensor) and (_t.dim() > q.dim() or any(
+                a not in (1, b) for a, b in zip(_t.shape[::-1], q.shape[::-1], strict=False))):
+            raise ValueError(f"{_name} of shape {tuple(_t.shape)} does not broadcast against q {tuple(q.shape)}")
     if not isinstance(q, torch.Tensor):
         raise TypeError(f"q must be a torch.Tensor of integers, got {type(q).__name__}")
     return (q.float() - torch.as_tensor(zero_point, dtype=torch.float32)) * torch.as_tensor(scale, dtype=torch.float32)
@@ -182,6 +213,21 @@ def fake_quantize(x: torch.Tensor, scale: float | torch.Tensor, zero_point: int 
     rounding unchanged (its true derivative is 0 almost everywhere) and is zero where the
     value was clamped. Introduced in notebook 07.
     """
+    if isinstance(scale, torch.Tensor):
+        check_tensor("scale", scale, floating=True, finite=True, nonempty=True)
+    else:
+        check_number("scale", scale, minimum=0, inclusive=False)
+    if isinstance(zero_point, torch.Tensor):
+        if zero_point.is_floating_point() or zero_point.is_complex() or zero_point.dtype == torch.bool or not zero_point.numel():
+            raise TypeError(f"zero_point must be an int or a non-empty integer tensor, got dtype {zero_point.dtype}")
+    else:
+        check_int("zero_point", zero_point)
+    for _name, _t in (("scale", scale), ("zero_point", zero_point)):
+        if isinstance(_t, torch.Tensor) and isinstance(x, torch.Tensor) and (_t.dim() > x.dim() or any(
+                a not in (1, b) for a, b in zip(_t.shape[::-1], x.shape[::-1], strict=False))):
+            raise ValueError(f"{_name} of shape {tuple(_t.shape)} does not broadcast against x {tuple(x.shape)}")
+    check_int("q_min", q_min)
+    check_int("q_max", q_max, minimum=q_min)
     _check_tensor(x, "x")
     scale = torch.as_tensor(scale, dtype=x.dtype)
     z = torch.as_tensor(zero_point, dtype=x.dtype)
@@ -208,6 +254,8 @@ class CausalVideoNet(nn.Module):
 
     def __init__(self, widths: Sequence[int] = (16, 32, 32), dim: int = 64, kernel_size: int = 3,
                  dilations: Sequence[int] = (1, 2, 4), classes: int = 8, in_channels: int = 1, size: int = 32):
+        for _name, _v in (("dim", dim), ("kernel_size", kernel_size), ("classes", classes), ("in_channels", in_channels), ("size", size)):
+            check_int(_name, _v, minimum=1)
         super().__init__()
         widths = tuple(int(w) for w in widths)
         if len(widths) != 3 or min(widths) < 1:
@@ -363,6 +411,7 @@ class SymmetryAugment(torch.utils.data.Dataset):
 # ------------------------------------------------------------------ pruning
 def sparsity(model: nn.Module) -> float:
     """Fraction of exactly-zero entries among the weights (not biases) of conv and linear layers."""
+    check_module("model", model)
     zeros = total = 0
     for m in model.modules():
         if isinstance(m, nn.Conv1d | nn.Conv2d | nn.Linear):
@@ -433,6 +482,7 @@ def sparse_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
 
 def model_bytes(obj: object, compress: bool = False) -> int:
     """Bytes of ``torch.save(obj)`` (a state dict, usually); with ``compress``, after zlib level 9."""
+    check_bool("compress", compress)
     buf = io.BytesIO()
     torch.save(obj, buf)
     data = buf.getvalue()
@@ -461,6 +511,8 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
     Args:
         student_logits, teacher_logits: (N, K); labels: (N,) int64.
     """
+    check_number("T", T, minimum=0, inclusive=False)
+    check_number("alpha", alpha, minimum=0, maximum=1)
     if not isinstance(student_logits, torch.Tensor) or student_logits.ndim != 2:
         raise ValueError(f"student_logits must be a tensor (N, K), got {getattr(student_logits, 'shape', type(student_logits).__name__)}")
     if not isinstance(teacher_logits, torch.Tensor) or teacher_logits.shape != student_logits.shape:

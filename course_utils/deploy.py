@@ -31,6 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_utils.validate import check_choice, check_int, check_number
+
 __all__ = [
     "BUNDLE_FORMAT",
     "DriftDetector",
@@ -311,6 +313,9 @@ def clip_from_video(frames: np.ndarray | torch.Tensor, clip_len: int = CLIP_LEN,
     ``course_utils.sampling.uniform_indices``), gray (ITU-R 601 luma) for one channel,
     resized to ``size`` x ``size`` with antialiasing, scaled to [0, 1].
     """
+    check_int("clip_len", clip_len, minimum=1)
+    check_int("size", size, minimum=1, maximum=1024)
+    check_choice("channels", channels, (1, 3))
     from course_utils.sampling import uniform_indices
 
     frames = torch.as_tensor(np.asarray(frames))
@@ -503,6 +508,7 @@ class DriftDetector:
     """
 
     def __init__(self, threshold: float = 4.0):
+        check_number("threshold", threshold, minimum=0, inclusive=False)
         if not isinstance(threshold, int | float) or threshold <= 0:
             raise ValueError(f"threshold must be a positive number, got {threshold!r}")
         self.threshold = float(threshold)

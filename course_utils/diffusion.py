@@ -34,6 +34,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_utils.validate import check_int, check_number, check_tensor
+
 __all__ = [
     "ClipClassifier",
     "Denoiser",
@@ -79,6 +81,8 @@ def cosine_schedule(num_steps: int, s: float = 0.008, max_beta: float = 0.999) -
     alpha_bar(t) = cos^2(((t / T) + s) / (1 + s) * pi / 2) / (same at 0), and
     beta_t = 1 - alpha_bar(t + 1) / alpha_bar(t), clipped at ``max_beta``.
     """
+    check_number("s", s, minimum=0)
+    check_number("max_beta", max_beta, minimum=0, maximum=1, inclusive=False)
     if not isinstance(num_steps, int) or num_steps < 2:
         raise ValueError(f"num_steps must be an int >= 2, got {num_steps!r}")
     x = torch.arange(num_steps + 1, dtype=torch.float64) / num_steps
@@ -151,6 +155,9 @@ def q_sample(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor,
     x0, noise (N, ...); t (N,) integer steps; alpha_bar (T,). The closed form of T noising
     steps q(x_t | x_0) = N(sqrt(alpha_bar_t) x_0, (1 - alpha_bar_t) I) (notebook 08, section 4).
     """
+    check_tensor("x0", x0, shape="(N, ...)", floating=True)
+    check_tensor("noise", noise, shape="(N, ...) like x0", floating=True)
+    check_tensor("alpha_bar", alpha_bar, ndim=1, shape="(T,)", floating=True, nonempty=True)
     if x0.shape != noise.shape:
         raise ValueError(f"x0 and noise must have the same shape, got {tuple(x0.shape)} and {tuple(noise.shape)}")
     _check_t(t, len(x0), len(alpha_bar))
@@ -165,6 +172,8 @@ def simulate_chain(x0: torch.Tensor, num_steps: int, betas: torch.Tensor,
     Returns x after ``num_steps`` steps (steps 0..num_steps-1), the same shape as x0; its
     distribution equals :func:`q_sample` at t = num_steps - 1.
     """
+    check_tensor("x0", x0, shape="(N, ...)", floating=True)
+    check_tensor("betas", betas, ndim=1, shape="(T,)", floating=True, finite=True, nonempty=True)
     if not isinstance(num_steps, int) or not 1 <= num_steps <= len(betas):
         raise ValueError(f"num_steps must be an int in [1, {len(betas)}], got {num_steps!r}")
     x = x0
@@ -183,6 +192,10 @@ def posterior_mean(x0: torch.Tensor, xt: torch.Tensor, t: torch.Tensor,
     + sqrt(alpha_t) (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) * x_t.
     x0, xt (N, ...); t (N,).
     """
+    check_tensor("x0", x0, shape="(N, ...)", floating=True)
+    check_tensor("xt", xt, shape="(N, ...) like x0", floating=True)
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a Schedule (e.g. Schedule(linear_schedule(100))), got {type(schedule).__name__}")
     if x0.shape != xt.shape:
         raise ValueError(f"x0 and xt must have the same shape, got {tuple(x0.shape)} and {tuple(xt.shape)}")
     _check_t(t, len(x0), schedule.num_steps)
@@ -206,6 +219,14 @@ def guided_eps(eps_cond: torch.Tensor, eps_uncond: torch.Tensor, scale: float) -
     ``scale`` 0 is the unconditional model, 1 the conditional one, > 1 extrapolates away
     from the unconditional prediction (sharper, more typical of the class, less diverse).
     """
+    check_tensor("eps_cond", eps_cond, shape="(N, ...)", floating=True)
+    check_tensor("eps_uncond", eps_uncond, shape="(N, ...) like eps_cond", floating=True)
+    if not isinstance(scale, torch.Tensor):
+        check_number("scale", scale)
+    else:
+        check_tensor("scale", scale, floating=True)
+        if scale.dim() and (scale.dim() > eps_cond.dim() or any(a not in (1, b) for a, b in zip(scale.shape[::-1], eps_cond.shape[::-1], strict=False))):
+            raise ValueError(f"scale must be a number or a tensor that broadcasts to {tuple(eps_cond.shape)}, got shape {tuple(scale.shape)}")
     if eps_cond.shape != eps_uncond.shape:
         raise ValueError(f"eps_cond and eps_uncond must have the same shape, got {tuple(eps_cond.shape)} and {tuple(eps_uncond.shape)}")
     return eps_uncond + scale * (eps_cond - eps_uncond)
@@ -214,6 +235,11 @@ def guided_eps(eps_cond: torch.Tensor, eps_uncond: torch.Tensor, scale: float) -
 # ------------------------------------------------------------------------- networks
 def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
     """Sinusoidal embedding of integer steps t (N,) -> (N, dim), as in transformers."""
+    check_tensor("t", t, ndim=1, shape="(N,) integer steps")
+    if t.is_complex():
+        raise TypeError(f"t must hold real step numbers, got dtype {t.dtype}")
+    check_int("dim", dim, minimum=2)
+    check_number("max_period", max_period, minimum=1)
     if dim % 2:
         raise ValueError(f"dim must be even, got {dim}")
     half = dim // 2

@@ -59,6 +59,7 @@ __all__ = [
     "call_learner",
     "compare",
     "describe",
+    "match_variant",
 ]
 
 CORRECT = "correct"
@@ -555,6 +556,42 @@ def call_learner(fn: Callable, *args: Any, name: str | None = None, **kwargs: An
     if odd:
         raise Incorrect(f"{_format_call(label, args, kwargs)} returned {odd}.")
     return result
+
+
+def match_variant(
+    received: Any,
+    expected: Any,
+    variants: Iterable[tuple[str, Any]] | dict[str, Any],
+    *,
+    rtol: float = 1e-4,
+    atol: float = 1e-6,
+) -> str | None:
+    """The remark of the first known wrong answer that ``received`` equals, or None.
+
+    ``variants`` holds ``(remark, value)`` pairs (or a dict remark -> value): what a typical
+    mistake computes on the same inputs ("no T^2 factor", "one alpha for the whole batch").
+    A variant is matched when ``received`` is close to its value (same shape, ``allclose``
+    in float64; dicts key by key) and the variant itself differs from ``expected``: a mistake that gives the
+    right value on this case cannot be told apart, so it is not named. Values that are not
+    numbers or tensors, or that cannot be compared, never match (a diagnosis is a bonus, it
+    must not fail). Used by the diagnoses of several lessons (notebooks 00, 04 and 07).
+    """
+
+    def close(a: Any, b: Any) -> bool:
+        if isinstance(a, dict) or isinstance(b, dict):  # dicts of numbers: same keys, close values
+            return isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
+        try:
+            a = torch.as_tensor(a.detach() if isinstance(a, torch.Tensor) else a).double()
+            b = torch.as_tensor(b.detach() if isinstance(b, torch.Tensor) else b).double()
+            return a.shape == b.shape and bool(torch.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+        except Exception:  # noqa: BLE001 - an odd answer (a string, a ragged list) matches nothing
+            return False
+
+    items = variants.items() if isinstance(variants, dict) else variants
+    for remark, value in items:
+        if close(received, value) and not close(value, expected):
+            return remark
+    return None
 
 
 def _odd_value(value: Any, expected: Any = None) -> str | None:

@@ -33,7 +33,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.validate import check_elements, check_int, check_number, check_tensor
+from course_utils.validate import (
+    check_bool,
+    check_elements,
+    check_int,
+    check_module,
+    check_number,
+    check_tensor,
+)
 
 __all__ = [
     "DCGANDiscriminator",
@@ -631,6 +638,27 @@ def train_gan(
         time_limit: stop early after that many seconds (the history says how far it got).
         optimizers: ``(opt_g, opt_d)`` to continue training; else two fresh Adams.
     """
+    check_module("G", G)
+    check_module("D", D)
+    if not callable(data):
+        check_tensor("data", data, ndim=range(2, 6), shape="(M, ...) real samples", floating=True, finite=True,
+                     nonempty=True)
+    check_int("steps", steps, minimum=1)
+    check_int("batch_size", batch_size, minimum=1)
+    check_elements("train_gan(batch_size)", batch_size, 2**16)
+    check_number("lr_g", lr_g, minimum=0, inclusive=False)
+    check_number("lr_d", lr_d, minimum=0, inclusive=False)
+    check_int("d_steps", d_steps, minimum=1)
+    check_number("gp_weight", gp_weight, minimum=0)
+    check_int("sample_every", sample_every, minimum=0)
+    check_bool("progress", progress)
+    if time_limit is not None:
+        check_number("time_limit", time_limit, minimum=0)
+    if z_fixed is not None:
+        check_tensor("z_fixed", z_fixed, ndim=2, shape="(M, z_dim)", floating=True, nonempty=True)
+    if optimizers is not None and (not isinstance(optimizers, tuple | list) or len(optimizers) != 2
+                                   or not all(isinstance(o, torch.optim.Optimizer) for o in optimizers)):
+        raise TypeError("optimizers must be a pair (opt_g, opt_d) of torch.optim optimizers, or None")
     if optimizers is None:
         optimizers = make_optimizers(G, D, lr_g, lr_d, betas)
     opt_g, opt_d = optimizers

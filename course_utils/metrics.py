@@ -25,6 +25,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from course_utils.validate import check_bool
+
 __all__ = [
     "accuracy",
     "aggregate_by_video",
@@ -306,6 +308,7 @@ def roc_curve(y_true: object, scores: object, drop_intermediate: bool = True):
     removes points in the middle of straight runs (the curve and its area are unchanged).
     Needs both classes in ``y_true``.
     """
+    check_bool("drop_intermediate", drop_intermediate)
     y, s = _binary(y_true, scores)
     if y.min() == y.max():
         raise ValueError("y_true must contain both classes (0 and 1) for a ROC curve")

@@ -25,6 +25,8 @@ from collections.abc import Iterable
 
 import torch
 
+from course_utils.validate import check_int, check_number, check_tensor
+
 __all__ = [
     "SGD",
     "Adam",
@@ -38,6 +40,8 @@ __all__ = [
 
 
 def _check_float(name: str, value: object, minimum: float = 0.0, maximum: float | None = None) -> float:
+    if isinstance(value, float) and math.isinf(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     if value < minimum or (maximum is not None and value >= maximum) or math.isnan(value):
@@ -63,6 +67,16 @@ def sgd_update(param: torch.Tensor, grad: torch.Tensor, buf: torch.Tensor | None
     (``buf = g`` at the first step), and the step direction is ``buf`` (heavy ball) or
     ``g + momentum * buf`` (Nesterov: look ahead along the velocity).
     """
+    check_tensor("param", param, floating=True)
+    check_tensor("grad", grad, floating=True)
+    if grad.shape != param.shape:
+        raise ValueError(f"grad must have the shape of param {tuple(param.shape)}, got {tuple(grad.shape)}")
+    if buf is not None:
+        check_tensor("buf", buf, floating=True)
+    check_number("lr", lr, minimum=0)
+    check_number("momentum", momentum, minimum=0)
+    check_number("weight_decay", weight_decay, minimum=0)
+    check_number("dampening", dampening, minimum=0, maximum=1)
     g = grad + weight_decay * param if weight_decay else grad  # L2 through the gradient
     if momentum:
         buf = g.clone() if buf is None else buf.mul_(momentum).add_(g, alpha=1 - dampening)
@@ -81,6 +95,18 @@ def adam_update(param: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: tor
     the first steps: divide by ``1 - beta**step`` (bias correction). Weight decay here is
     L2 regularisation added to the gradient (it then passes through the moments).
     """
+    for _name, _t in (("param", param), ("grad", grad), ("m", m), ("v", v)):
+        check_tensor(_name, _t, floating=True)
+        if _t.shape != param.shape:
+            raise ValueError(f"{_name} must have the shape of param {tuple(param.shape)}, got {tuple(_t.shape)}")
+    check_int("step", step, minimum=1)
+    check_number("lr", lr, minimum=0)
+    check_number("eps", eps, minimum=0)
+    check_number("weight_decay", weight_decay, minimum=0)
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for _i, _b in enumerate(betas):
+        check_number(f"betas[{_i}]", _b, minimum=0, maximum=1, inclusive=True)
     b1, b2 = betas
     g = grad + weight_decay * param if weight_decay else grad
     m.mul_(b1).add_(g, alpha=1 - b1)  # first moment: running mean of g
@@ -96,6 +122,18 @@ def adamw_update(param: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: to
                  weight_decay: float = 1e-2) -> None:
     """One AdamW step (Loshchilov & Hutter, 2019): decay the weights directly by
     ``lr * weight_decay``, then an Adam step on the *undecayed* gradient."""
+    for _name, _t in (("param", param), ("grad", grad), ("m", m), ("v", v)):
+        check_tensor(_name, _t, floating=True)
+        if _t.shape != param.shape:
+            raise ValueError(f"{_name} must have the shape of param {tuple(param.shape)}, got {tuple(_t.shape)}")
+    check_int("step", step, minimum=1)
+    check_number("lr", lr, minimum=0)
+    check_number("eps", eps, minimum=0)
+    check_number("weight_decay", weight_decay, minimum=0)
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for _i, _b in enumerate(betas):
+        check_number(f"betas[{_i}]", _b, minimum=0, maximum=1, inclusive=True)
     param.mul_(1 - lr * weight_decay)  # decoupled weight decay
     adam_update(param, grad, m, v, step, lr=lr, betas=betas, eps=eps, weight_decay=0.0)
 
@@ -110,6 +148,8 @@ class _Optimizer:
             raise ValueError("params must contain at least one tensor (got an empty iterable)")
         if not all(isinstance(p, torch.Tensor) for p in self.params):
             raise TypeError("params must be tensors (e.g. model.parameters())")
+        if not all(p.is_floating_point() for p in self.params):
+            raise TypeError("params must be floating-point tensors (real weights, e.g. model.parameters())")
         self.lr = _check_float("lr", lr)
         self.state: dict[int, dict] = {i: {} for i in range(len(self.params))}
 

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 import torchvision.utils as vutils
 
+from course_utils.validate import check_int, check_number
+
 __all__ = ["animate_clip", "plot_history", "show_frames", "show_images", "to_tchw"]
 
 
@@ -20,12 +22,16 @@ def to_tchw(clip: torch.Tensor | np.ndarray, name: str = "clip") -> torch.Tensor
     Accepts (T, C, H, W) or (T, H, W, C) with C in {1, 3}, as uint8 (0-255) or float (0-1),
     torch tensor or numpy array.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str (the argument's name, for messages), got {type(name).__name__}")
     if isinstance(clip, np.ndarray):
         clip = torch.from_numpy(np.ascontiguousarray(clip))
     if not isinstance(clip, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {type(clip).__name__}")
     if clip.ndim != 4:
         raise ValueError(f"{name} must have 4 dims, (T, C, H, W) or (T, H, W, C), got shape {tuple(clip.shape)}")
+    if clip.numel() == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(clip.shape)}): give at least one frame of at least one pixel")
     if clip.shape[1] not in (1, 3) and clip.shape[-1] in (1, 3):
         clip = clip.permute(0, 3, 1, 2)  # (T, H, W, C) -> (T, C, H, W)
     if clip.shape[1] not in (1, 3):
@@ -43,8 +49,17 @@ def _new_ax(ax, figsize):
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize)
     else:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise TypeError(f"ax must be a matplotlib Axes (e.g. from plt.subplots()) or None, got {type(ax).__name__}")
         fig = ax.figure
     return fig, ax
+
+
+def _check_title(title) -> None:
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None, got {type(title).__name__}")
 
 
 def show_images(images, nrow: int = 8, title: str | None = None, ax=None, padding: int = 2):
@@ -55,6 +70,8 @@ def show_images(images, nrow: int = 8, title: str | None = None, ax=None, paddin
     imgs = to_tchw(images, name="images")  # (N, C, H, W)
     if isinstance(nrow, bool) or not isinstance(nrow, int) or nrow < 1:
         raise ValueError(f"nrow must be a positive int, got {nrow!r}")
+    check_int("padding", padding, minimum=0, maximum=64)
+    _check_title(title)
     grid = vutils.make_grid(imgs, nrow=nrow, padding=padding, pad_value=0.5)  # (3, H', W')
     rows = int(np.ceil(len(imgs) / nrow))
     fig, ax = _new_ax(ax, (min(1.1 * min(nrow, len(imgs)), 12), min(1.1 * rows, 10) + 0.4))
@@ -73,6 +90,9 @@ def show_frames(clip, nrow: int | None = None, title: str | None = None, ax=None
         nrow: frames per row (default: all in one row, up to 16).
     """
     frames = to_tchw(clip)
+    if nrow is not None:
+        check_int("nrow", nrow, minimum=1)
+    _check_title(title)
     nrow = nrow or min(len(frames), 16)
     fig = show_images(frames, nrow=nrow, title=title, ax=ax)
     return fig
@@ -93,8 +113,9 @@ def animate_clip(clip, fps: float = 8, title: str | None = None, scale: float = 
     from matplotlib import animation
 
     frames = to_tchw(clip).permute(0, 2, 3, 1).numpy()  # (T, H, W, C)
-    if not isinstance(fps, int | float) or fps <= 0:
-        raise ValueError(f"fps must be a positive number, got {fps!r}")
+    check_number("fps", fps, minimum=0.01, maximum=1000)
+    check_number("scale", scale, minimum=0.1, maximum=50)
+    _check_title(title)
     h, w = frames.shape[1:3]
     fig, ax = plt.subplots(figsize=(scale * w / max(h, w), scale * h / max(h, w)))
     ax.set_axis_off()
@@ -151,6 +172,7 @@ def plot_history(history, ax=None, title: str | None = None):
         raise TypeError("history must be the History returned by fit() (a dict with 'train_loss', ...)")
     if not history["train_loss"]:
         raise ValueError("history is empty: train for at least one epoch first")
+    _check_title(title)
     fig, ax = _new_ax(ax, (6.0, 3.4))
     epochs = np.arange(1, len(history["train_loss"]) + 1)
     ax.plot(epochs, history["train_loss"], "o-", label="train loss", color="C0")

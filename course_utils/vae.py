@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from course_utils.validate import check_int, check_number, check_tensor
+
 __all__ = [
     "ConvVAE",
     "VAEHistory",
@@ -84,6 +86,10 @@ def score_function_grad(
     f(z) * d/dmu log N(z; mu, sigma^2) = f(z) * (z - mu) / sigma^2. Unbiased, needs only
     values of f (no gradient of f), but its variance is large (notebook 08, section 2).
     """
+    if not callable(f):
+        raise TypeError(f"f must be a function of a tensor, got {type(f).__name__}")
+    check_number("mu", mu)
+    check_number("sigma", sigma, minimum=0, inclusive=False)
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
     if sigma <= 0:
@@ -100,6 +106,10 @@ def reparam_grad(
 
     d/dmu f(mu + sigma * eps) = f'(z), computed by autograd through the sample.
     """
+    if not callable(f):
+        raise TypeError(f"f must be a function of a tensor, got {type(f).__name__}")
+    check_number("mu", mu)
+    check_number("sigma", sigma, minimum=0, inclusive=False)
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
     if sigma <= 0:
@@ -120,6 +130,10 @@ class ConvVAE(nn.Module):
     """
 
     def __init__(self, z_dim: int = 16, width: int = 32, channels: int = 1, size: int = 16):
+        check_int("z_dim", z_dim, minimum=1)
+        check_int("width", width, minimum=1)
+        check_int("channels", channels, minimum=1)
+        check_int("size", size, minimum=8)
         super().__init__()
         if size % 4 or size < 8:
             raise ValueError(f"size must be a multiple of 4 and >= 8, got {size!r}")
@@ -169,6 +183,10 @@ def vae_loss(
     negative log-likelihood ||x - recon||^2 / (2 sigma_x^2) (constants dropped), summed
     over pixels. Returns (loss, recon term, KL term), each a 0-dim tensor.
     """
+    check_tensor("recon", recon, shape="(N, C, H, W)", floating=True)
+    check_tensor("x", x, shape="(N, C, H, W)", floating=True)
+    check_number("beta", beta, minimum=0)
+    check_number("sigma_x", sigma_x, minimum=0, inclusive=False)
     if recon.shape != x.shape:
         raise ValueError(f"recon and x must have the same shape, got {tuple(recon.shape)} and {tuple(x.shape)}")
     rec = (recon - x).pow(2).flatten(1).sum(1).mean() / (2 * sigma_x**2)

@@ -22,7 +22,9 @@ from typing import Any
 __all__ = [
     "MAX_ELEMENTS",
     "check_batch",
+    "check_bool",
     "check_choice",
+    "check_module",
     "check_int",
     "check_number",
     "check_tensor",
@@ -78,9 +80,36 @@ def check_number(
     return value
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` if it is True or False (a numpy bool too); a tensor, a string or a number is
+    refused (``bool(tensor)`` is ambiguous, ``bool("no")`` is True)."""
+    if isinstance(value, bool):
+        return value
+    if type(value).__name__ == "bool_" and type(value).__module__ == "numpy":
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {type(value).__name__} {_short_repr(value)}")
+
+
+def check_module(name: str, value: Any) -> Any:
+    """``value`` if it is a ``torch.nn.Module`` (a model, a layer)."""
+    from torch import nn
+
+    if not isinstance(value, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module (a model), got {type(value).__name__}")
+    return value
+
+
+def _short_repr(value: Any, limit: int = 40) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the real message
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
     """``value`` if it is one of ``choices`` (compared with ==, strings case-sensitive)."""
-    if not any(value == c and type(value) is type(c) for c in choices):
+    if not any(type(value) is type(c) and value == c for c in choices):
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
     return value
 

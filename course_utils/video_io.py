@@ -16,6 +16,8 @@ import av
 import numpy as np
 import torch
 
+from course_utils.validate import check_bool
+
 __all__ = ["VideoError", "read_video", "video_info", "write_video"]
 
 
@@ -89,6 +91,7 @@ def read_video(path: str | Path, *, with_timestamps: bool = False):
         VideoError: the file is not a decodable video.
     """
     path = _check_path(path, must_exist=True)
+    check_bool("with_timestamps", with_timestamps)
     container = _open(path)
     frames, times = [], []
     with container:
@@ -112,6 +115,7 @@ def write_video(
     *,
     codec: str = "libx264",
     crf: int = 18,
+    gop: int | None = None,
 ) -> Path:
     """Encode RGB frames to a video file (H.264 in mp4 by default).
 
@@ -121,6 +125,8 @@ def write_video(
         fps: frames per second, a positive number (ints and fractions are exact).
         codec: an FFmpeg encoder name PyAV provides (``libx264``, ``mpeg4``, ...).
         crf: constant rate factor for x264 (0 = lossless, 18 = visually lossless, 51 = worst).
+        gop: with libx264, a key frame exactly every ``gop`` frames (no scene-cut key frames),
+            to study the cost of random access (notebook 00); None keeps x264's default.
 
     Returns:
         the path written. Encoding runs on one thread so the same frames give the same bytes.
@@ -148,6 +154,10 @@ def write_video(
         raise ValueError(f"fps must be between 0.01 and 1000 frames per second, got {fps!r}")
     if not isinstance(crf, int) or not 0 <= crf <= 51:
         raise ValueError(f"crf must be an int in [0, 51], got {crf!r}")
+    if gop is not None and (isinstance(gop, bool) or not isinstance(gop, int) or gop < 1):
+        raise ValueError(f"gop must be a positive int (frames between key frames) or None, got {gop!r}")
+    if gop is not None and codec != "libx264":
+        raise ValueError(f"gop is supported with codec='libx264' only, got codec={codec!r}")
     rate = Fraction(fps).limit_denominator(1001)
     if rate <= 0 or abs(float(rate) - float(fps)) > 1e-3 * float(fps):
         raise ValueError(f"fps={fps!r} cannot be stored exactly enough in a video time base (nearest {rate})")
@@ -159,6 +169,9 @@ def write_video(
         stream.codec_context.thread_count = 1
         if codec == "libx264":
             stream.options = {"crf": str(crf), "preset": "medium"}
+            if gop is not None:
+                stream.codec_context.gop_size = gop
+                stream.options = {**stream.options, "keyint_min": str(gop), "sc_threshold": "0"}
         for array in frames:
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(array), format="rgb24")
             for packet in stream.encode(frame):

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_utils.conv import count_flops, mid_channels_2plus1d
+from course_utils.validate import check_int, check_tensor
 
 __all__ = [
     "CNN3D",
@@ -368,6 +369,8 @@ class SelfAttention(nn.Module):
     """
 
     def __init__(self, dim: int, heads: int):
+        check_int("dim", dim, minimum=1)
+        check_int("heads", heads, minimum=1)
         super().__init__()
         if dim % heads:
             raise ValueError(f"heads={heads} must divide dim={dim}")
@@ -385,12 +388,17 @@ class SelfAttention(nn.Module):
 
 def to_time_sequences(x: Tensor) -> Tensor:
     """Tokens (N, T, P, D) -> (N*P, T, D): one sequence over time per patch position."""
+    check_tensor("x", x, ndim=4, shape="(N, T, P, D)")
     n, t, p, d = x.shape
     return x.transpose(1, 2).reshape(n * p, t, d)
 
 
 def from_time_sequences(y: Tensor, n: int) -> Tensor:
     """The inverse of :func:`to_time_sequences`: (N*P, T, D) -> (N, T, P, D)."""
+    check_tensor("y", y, ndim=3, shape="(N*P, T, D)")
+    check_int("n", n, minimum=1)
+    if y.shape[0] % n:
+        raise ValueError(f"n={n} must divide the first dimension of y (N*P = {y.shape[0]})")
     np_, t, d = y.shape
     return y.reshape(n, np_ // n, t, d).transpose(1, 2)
 

@@ -30,6 +30,7 @@ from course_utils.exercises import (
     LearnerError,
     NotAttempted,
     call_learner,
+    match_variant,
 )
 
 __all__ = [
@@ -80,11 +81,11 @@ def _d_optimum_diagnose(case, expected, received):
     if case is None or not isinstance(received, torch.Tensor) or received.shape != expected.shape:
         return None
     p_data, p_g = case.args
-    if _close(received, p_g / (p_data + p_g)):
-        return "You returned p_g / (p_data + p_g): that is the probability of *fake*. D outputs the probability of *real*."
-    if _close(received, p_data / p_g):
-        return "A ratio p_data / p_g is unbounded; D is a probability: divide by the *sum* p_data + p_g."
-    return None
+    return match_variant(received, expected, [
+        ("You returned p_g / (p_data + p_g): that is the probability of *fake*. D outputs the probability of *real*.",
+         p_g / (p_data + p_g)),
+        ("A ratio p_data / p_g is unbounded; D is a probability: divide by the *sum* p_data + p_g.", p_data / p_g),
+    ])
 
 
 d_optimum = Exercise(
@@ -200,13 +201,13 @@ def _g_loss_diagnose(case, expected, received):
         )
     if received.shape != expected.shape:
         return None
-    if _close(received, -F.softplus(-a).mean()):
-        return "The sign is flipped: the loss is -log D(G(z)), a positive number the generator minimises."
-    if _close(received, -F.softplus(a).mean()) or _close(received, F.softplus(a).mean()):
-        return "That is the saturating loss log(1 - D(G(z))) (or its negative). The non-saturating one is -log D(G(z))."
-    if _close(received, F.softplus(-a).sum()):
-        return "Average over the batch (mean), do not sum."
-    return None
+    saturating = "That is the saturating loss log(1 - D(G(z))) (or its negative). The non-saturating one is -log D(G(z))."
+    return match_variant(received, expected, [
+        ("The sign is flipped: the loss is -log D(G(z)), a positive number the generator minimises.", -F.softplus(-a).mean()),
+        (saturating, -F.softplus(a).mean()),
+        (saturating, F.softplus(a).mean()),
+        ("Average over the batch (mean), do not sum.", F.softplus(-a).sum()),
+    ])
 
 
 generator_loss = Exercise(
@@ -306,9 +307,9 @@ def _gp_judge(answer):
                 f"{where}: expected a single number (the mean over samples), but received a tensor of shape {tuple(received.shape)}."
             )
         if not _close(received.reshape(()), expected, rtol=1e-6, atol=1e-8):
-            for name, value in _gp_variants(critic, real, fake, alpha).items():
-                if _close(received.reshape(()).detach(), value):
-                    raise Incorrect(f"{where}: you computed {name}.")
+            mistake = match_variant(received.reshape(()), expected, _gp_variants(critic, real, fake, alpha))
+            if mistake:
+                raise Incorrect(f"{where}: you computed {mistake}.")
             raise Incorrect(
                 f"{where}: expected {float(expected.detach()):.6g}, but received {float(received.detach()):.6g}."
             )
