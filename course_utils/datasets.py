@@ -312,31 +312,36 @@ def _check_split(split: str, allowed: tuple[str, ...]) -> str:
     return split
 
 
-class MotionClips(Dataset):
-    """The course's motion-classification clips (notebook 00).
+class _ClipFiles(Dataset):
+    """Clips stored as ``{prefix}_{split}_clips.npy.gz`` and ``{prefix}_{split}_labels.npy.gz``.
 
-    Item ``i`` is ``(clip, label)``: clip float32 (T, C, H, W) = (16, 1, 32, 32) in [0, 1]
-    (after ``transform`` if given), label an int indexing :data:`MOTION_CLASSES`.
+    The shared loading, checking and item access of :class:`MotionClips` (notebook 00) and
+    :class:`AppearanceClips` (notebook 05). Item ``i`` is ``(clip, label)``: clip float32
+    (T, C, H, W) in [0, 1] (after ``transform`` if given), label an int indexing ``classes``.
 
     Attributes:
         clips: uint8 tensor (N, T, C, H, W); labels: int64 tensor (N,); classes: names.
     """
 
-    classes = MOTION_CLASSES
+    classes: tuple[str, ...] = ()
+    prefix = ""  # the file-name prefix of the subclass
+    splits: tuple[str, ...] = ("train", "val", "test")
 
     def __init__(self, split: str = "train", transform=None):
-        self.split = _check_split(split, ("train", "val", "test"))
+        self.split = _check_split(split, self.splits)
         if transform is not None and not callable(transform):
             raise TypeError(f"transform must be callable or None, got {type(transform).__name__}")
         root = generated_dir()
-        self.clips = torch.from_numpy(load_array(root / f"motion_{split}_clips.npy.gz"))
-        self.labels = torch.from_numpy(load_array(root / f"motion_{split}_labels.npy.gz"))
+        clips_path = root / f"{self.prefix}_{split}_clips.npy.gz"
+        labels_path = root / f"{self.prefix}_{split}_labels.npy.gz"
+        self.clips = torch.from_numpy(load_array(clips_path))
+        self.labels = torch.from_numpy(load_array(labels_path))
         if self.clips.dim() != 5 or self.clips.dtype != torch.uint8:
             raise DataFileError(
-                f"{root / f'motion_{split}_clips.npy.gz'}: expected uint8 clips (N, T, C, H, W), got "
+                f"{clips_path}: expected uint8 clips (N, T, C, H, W), got "
                 f"{self.clips.dtype} {tuple(self.clips.shape)}. Rebuild with `python -m course_utils data build`."
             )
-        _check_labels(str(root / f"motion_{split}_labels.npy.gz"), self.labels, len(self.clips), len(self.classes))
+        _check_labels(str(labels_path), self.labels, len(self.clips), len(self.classes))
         self.labels = self.labels.long()
         self.transform = transform
 
@@ -351,7 +356,23 @@ class MotionClips(Dataset):
 
     def __repr__(self) -> str:
         n, t, c, h, w = self.clips.shape
-        return f"MotionClips(split={self.split!r}, clips={n}, clip shape (T, C, H, W)=({t}, {c}, {h}, {w}), classes={len(self.classes)})"
+        return (f"{type(self).__name__}(split={self.split!r}, clips={n}, clip shape (T, C, H, W)=({t}, {c}, {h}, {w}), "
+                f"classes={len(self.classes)})")
+
+
+class MotionClips(_ClipFiles):
+    """The course's motion-classification clips (notebook 00).
+
+    Item ``i`` is ``(clip, label)``: clip float32 (T, C, H, W) = (16, 1, 32, 32) in [0, 1]
+    (after ``transform`` if given), label an int indexing :data:`MOTION_CLASSES`.
+
+    Attributes:
+        clips: uint8 tensor (N, T, C, H, W); labels: int64 tensor (N,); classes: names.
+    """
+
+    classes = MOTION_CLASSES
+    prefix = "motion"
+    splits = ("train", "val", "test")
 
 
 class Glyphs(Dataset):
@@ -539,32 +560,16 @@ def make_source_videos(
     return torch.from_numpy(videos), torch.from_numpy(labels.astype(np.int64))
 
 
-class AppearanceClips(Dataset):
-    """Appearance-defined clips (notebook 05): item ``(clip (16, 1, 32, 32) float in [0, 1], label)``."""
+class AppearanceClips(_ClipFiles):
+    """Appearance-defined clips (notebook 05): item ``(clip (16, 1, 32, 32) float in [0, 1], label)``.
+
+    The class is the shape (:data:`APPEARANCE_CLASSES`), the motion is random; same
+    loading and checks as :class:`MotionClips` (their shared base).
+    """
 
     classes = APPEARANCE_CLASSES
-
-    def __init__(self, split: str = "train", transform=None):
-        self.split = _check_split(split, tuple(APPEARANCE_SPLIT_SIZES))
-        if transform is not None and not callable(transform):
-            raise TypeError(f"transform must be callable or None, got {type(transform).__name__}")
-        root = generated_dir()
-        self.clips = torch.from_numpy(load_array(root / f"appearance_{split}_clips.npy.gz"))
-        self.labels = torch.from_numpy(load_array(root / f"appearance_{split}_labels.npy.gz"))
-        self.transform = transform
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        clip = self.clips[index].float().div_(255.0)  # (T, C, H, W)
-        if self.transform is not None:
-            clip = self.transform(clip)
-        return clip, int(self.labels[index])
-
-    def __repr__(self) -> str:
-        n, t, c, h, w = self.clips.shape
-        return f"AppearanceClips(split={self.split!r}, clips={n}, clip shape (T, C, H, W)=({t}, {c}, {h}, {w}), classes={len(self.classes)})"
+    prefix = "appearance"
+    splits = tuple(APPEARANCE_SPLIT_SIZES)
 
 
 def load_source_videos() -> tuple[torch.Tensor, torch.Tensor]:

@@ -36,6 +36,8 @@ import argparse
 import datetime
 import json
 import os
+import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -44,7 +46,18 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-__all__ = ["MODELS", "TinyVideoNet", "UsageError", "build_parser", "load_split", "main", "make_model", "train"]
+__all__ = [
+    "MODELS",
+    "TinyVideoNet",
+    "UsageError",
+    "build_parser",
+    "launch",
+    "load_split",
+    "main",
+    "make_model",
+    "train",
+    "worker_errors",
+]
 
 
 class UsageError(Exception):
@@ -311,6 +324,70 @@ def _full_state_dict(model: nn.Module, opt: torch.optim.Optimizer) -> tuple[dict
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_state_dict
 
     return get_state_dict(model, opt, options=StateDictOptions(full_state_dict=True))
+
+
+# ------------------------------------------------------------------------------ launching
+def launch(args: list[str], nproc: int = 2, timeout: float = 300.0,
+           cwd: str | Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``torchrun --standalone --nproc_per_node=nproc -m course_utils.distributed *args``
+    as a subprocess, one thread per worker (notebook 06); returns the finished process
+    (``returncode``, ``stdout``, ``stderr``). On failure, :func:`worker_errors` extracts the
+    workers' own error lines from ``stderr``.
+    """
+    if not isinstance(args, list | tuple) or not all(isinstance(a, str) for a in args):
+        raise TypeError(f"args must be a list of strings (command-line arguments), got {args!r}")
+    if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
+        raise ValueError(f"nproc must be an int >= 1, got {nproc!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    root = Path(__file__).resolve().parents[1]  # the repository: course_utils is importable from here
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+           "-m", "course_utils.distributed", *args]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+               OMP_NUM_THREADS="1")
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd or root, env=env, timeout=timeout)
+
+
+_LAUNCHER_LOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S*torch/distributed/")
+
+
+def worker_errors(stderr: str, max_lines: int | None = None) -> list[str]:
+    """The workers' error lines in the ``stderr`` of a failed ``torchrun`` (notebook 06).
+
+    ``torchrun`` interleaves the workers' output (their tracebacks, prefixed ``[rankN]:``,
+    and their messages) with its own: a banner, log lines, and finally its *own* traceback
+    ending in ``ChildFailedError``, which only says that a child failed. This keeps the
+    workers' lines (dropping the launcher's) and appends torchrun's one-line root cause
+    (which rank failed first, with which exit code). ``max_lines`` keeps the last lines of
+    each rank's output only.
+    """
+    if not isinstance(stderr, str):
+        raise TypeError(f"stderr must be a str (the launcher's standard error), got {type(stderr).__name__}")
+    if max_lines is not None and (isinstance(max_lines, bool) or not isinstance(max_lines, int) or max_lines < 1):
+        raise ValueError(f"max_lines must be None or an int >= 1, got {max_lines!r}")
+    lines = stderr.splitlines()
+    kept: list[str] = []
+    in_banner = False
+    for i, line in enumerate(lines):
+        if line.startswith("*****"):  # torchrun's OMP_NUM_THREADS banner, between two rows of stars
+            in_banner = not in_banner
+            continue
+        if in_banner or _LAUNCHER_LOG.match(line):
+            continue
+        if line.startswith("Traceback") and any("torch/distributed/run.py" in later for later in lines[i + 1:i + 6]):
+            break  # the launcher's own traceback: everything after it is the launcher's report
+        if line.strip():
+            kept.append(line)
+    if max_lines is not None:
+        by_source: dict[str, list[str]] = {}
+        for line in kept:
+            m = re.match(r"\[rank\d+\]:", line)
+            by_source.setdefault(m.group(0) if m else "", []).append(line)
+        kept = [line for group in by_source.values() for line in group[-max_lines:]]
+    cause = re.search(r"Root Cause.*?rank\s*:\s*(\d+).*?exitcode\s*:\s*(-?\d+)", stderr, flags=re.S)
+    if cause:
+        kept.append(f"torchrun: root cause (first failure): rank {cause.group(1)}, exit code {cause.group(2)}")
+    return kept
 
 
 def main(argv: list[str] | None = None) -> int:
