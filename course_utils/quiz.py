@@ -68,7 +68,7 @@ __all__ = [
 
 BANK_DIR = Path(__file__).resolve().parents[1] / "data" / "questions"
 LANGS = ("en", "zh")
-TYPES = ("choice", "numeric", "short", "code", "bug")
+TYPES = ("choice", "numeric", "short", "code", "bug", "design")
 
 #: topic key -> (English title, Chinese title); the order is the order of the menus
 TOPICS: dict[str, tuple[str, str]] = {
@@ -83,6 +83,8 @@ TOPICS: dict[str, tuple[str, str]] = {
     "metrics": ("Metrics", "评估指标"),
     "deployment": ("Deployment", "模型部署"),
     "generative": ("VAEs, diffusion and scoring generators", "VAE、扩散模型与生成模型评估"),
+    "codecs": ("Video codecs", "视频编解码"),
+    "system_design": ("System design", "系统设计"),
 }
 
 from course_utils.progress import (  # noqa: E402  (re-exported: quiz.Progress, ...)
