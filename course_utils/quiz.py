@@ -68,7 +68,7 @@ __all__ = [
 
 BANK_DIR = Path(__file__).resolve().parents[1] / "data" / "questions"
 LANGS = ("en", "zh")
-TYPES = ("choice", "numeric", "short", "code", "bug", "design")
+TYPES = ("choice", "numeric", "short", "code", "bug")
 
 #: topic key -> (English title, Chinese title); the order is the order of the menus
 TOPICS: dict[str, tuple[str, str]] = {

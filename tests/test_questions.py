@@ -23,7 +23,10 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 FILES = sorted(BANK.glob("*.json"))
 RAW = [q for f in FILES for q in json.loads(f.read_text(encoding="utf-8"))["questions"]]
-BY_TYPE = {t: [q for q in RAW if q["type"] == t] for t in quiz.TYPES}
+# "design" (system-design cases, graded by self-assessment against a rubric) joins quiz.TYPES
+# with the interview package of issue 14; until then the drills simply do not draw them.
+TYPES = tuple(dict.fromkeys((*quiz.TYPES, "design")))
+BY_TYPE = {t: [q for q in RAW if q["type"] == t] for t in TYPES}
 
 
 def _same(en: str, zh: str) -> bool:
@@ -57,7 +60,7 @@ def test_bank_size_and_topic_coverage():
     assert len(RAW) >= 320, len(RAW)
     counts = {t: sum(q["topic"] == t for q in RAW) for t in quiz.TOPICS}
     assert all(n >= 20 for n in counts.values()), counts
-    assert all(BY_TYPE[t] for t in quiz.TYPES), {t: len(v) for t, v in BY_TYPE.items()}
+    assert all(BY_TYPE[t] for t in TYPES), {t: len(v) for t, v in BY_TYPE.items()}
 
 
 def test_every_topic_is_at_least_one_fifth_hard():
@@ -102,10 +105,12 @@ def test_ids_unique_and_stable_format():
 
 @pytest.mark.parametrize("q", RAW, ids=_ids(RAW))
 def test_question_schema(q):
-    assert q["type"] in quiz.TYPES
+    assert q["type"] in TYPES
     assert q["topic"] in quiz.TOPICS
     assert q["difficulty"] in (1, 2, 3)
-    keys = ("question", "answer") if q["type"] == "design" else ("question", "answer", "explanation")
+    keys = (
+        ("question", "answer") if q["type"] == "design" else ("question", "answer", "explanation")
+    )
     for key in keys + (("explanation",) if q["type"] == "design" and "explanation" in q else ()):
         assert set(q[key]) == {"en", "zh"}, key
         en, zh = q[key]["en"].strip(), q[key]["zh"].strip()
@@ -171,7 +176,13 @@ def test_question_is_self_contained_and_chinese_reductions_are_fractions(q):
 
 
 def test_chinese_reduction_rule_catches_the_ambiguous_forms():
-    for text in ("显存少 8 倍", "模型缩小 4 倍", "延迟降低了约 3 倍", "尺寸减小 2.5 倍", "缩小了多少倍"):
+    for text in (
+        "显存少 8 倍",
+        "模型缩小 4 倍",
+        "延迟降低了约 3 倍",
+        "尺寸减小 2.5 倍",
+        "缩小了多少倍",
+    ):
         assert ZH_REDUCTION.search(text), text
     for text in ("显存降为 1/8", "吞吐提高 4 倍", "快 3 倍"):
         assert not ZH_REDUCTION.search(text), text
@@ -223,7 +234,9 @@ def _near_duplicates(questions, threshold=NEAR_DUPLICATE):
             m.set_seq1(b)
             if abs(len(a) - len(b)) > 1 and m.real_quick_ratio() < threshold:
                 continue
-            edits = sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in m.get_opcodes() if op != "equal")
+            edits = sum(
+                max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in m.get_opcodes() if op != "equal"
+            )
             if edits <= 1 or m.ratio() >= threshold:
                 close.append((a_id, b_id))
     return close
@@ -238,7 +251,10 @@ def test_no_duplicate_questions():
 def _copy_with_one_word_changed(q, k=None):
     words = q["question"]["en"].split()
     k = len(words) // 2 if k is None else k
-    return {"id": "copy-001", "question": {"en": " ".join(words[:k] + ["something"] + words[k + 1 :])}}
+    return {
+        "id": "copy-001",
+        "question": {"en": " ".join(words[:k] + ["something"] + words[k + 1 :])},
+    }
 
 
 @pytest.mark.parametrize("qid", ["att-015", "vid-013", "codec-001", "sys-001", "rnn-002"])
@@ -364,14 +380,22 @@ def test_bug_is_real_and_every_accepted_fix_works(q):
         run(_apply_fix(q["code"], alt["fix"]))
     assert quiz.grade(question, q["bug_lines"]).correct
     assert quiz.grade(question, ", ".join(map(str, q["bug_lines"]))).correct
-    accepted = [sorted(q["bug_lines"])] + [sorted(a["bug_lines"]) for a in q.get("alternatives", [])]
+    accepted = [sorted(q["bug_lines"])] + [
+        sorted(a["bug_lines"]) for a in q.get("alternatives", [])
+    ]
     other = [i for i in range(1, len(q["code"].splitlines()) + 1) if [i] not in accepted][:1]
     assert not quiz.grade(question, other).correct
 
 
 LESSONS = [
-    "00_video_as_data", "01_convolution", "02_recurrence", "03_attention", "04_gan_training",
-    "05_video_architectures", "06_efficient_training", "07_compression_and_deployment",
+    "00_video_as_data",
+    "01_convolution",
+    "02_recurrence",
+    "03_attention",
+    "04_gan_training",
+    "05_video_architectures",
+    "06_efficient_training",
+    "07_compression_and_deployment",
     "08_vae_and_diffusion",
 ]
 
@@ -395,7 +419,57 @@ def test_lesson_end_of_chapter_questions_come_from_the_bank(stem):
 #: Questions edited in the bank (issue 14: defects, distractors, self-contained wording) that
 #: lessons show: their stored HTML is refreshed when the lead re-executes every lesson after
 #: the merge. Empty this set then; the test below checks every other shown question exactly.
-PENDING_REEXECUTION: set[str] = set()
+PENDING_REEXECUTION: set[str] = {
+    "att-002",
+    "att-006",
+    "att-008",
+    "att-013",
+    "att-016",
+    "comp-002",
+    "comp-005",
+    "comp-007",
+    "comp-011",
+    "comp-012",
+    "comp-016",
+    "conv-013",
+    "conv-014",
+    "data-004",
+    "data-005",
+    "data-011",
+    "data-013",
+    "data-014",
+    "deploy-007",
+    "deploy-008",
+    "deploy-010",
+    "deploy-011",
+    "deploy-013",
+    "deploy-014",
+    "gan-003",
+    "gan-004",
+    "gan-005",
+    "gan-007",
+    "gan-011",
+    "gan-013",
+    "gan-014",
+    "gen-002",
+    "gen-017",
+    "rnn-005",
+    "rnn-008",
+    "rnn-012",
+    "rnn-013",
+    "train-001",
+    "train-002",
+    "train-003",
+    "train-006",
+    "train-010",
+    "train-011",
+    "train-012",
+    "train-016",
+    "vid-010",
+    "vid-012",
+    "vid-016",
+    "vid-017",
+}
 
 
 @pytest.mark.parametrize("stem", LESSONS)
