@@ -181,3 +181,29 @@ def test_dit_tokens():
         dm.dit_tokens(16, 100, 256)
     with pytest.raises(ValueError, match="patch_space"):
         dm.dit_tokens(16, 256, 256, patch_space=0)
+
+
+def test_ddim_trajectory_records_every_step_without_changing_the_sample():
+    sched = dm.Schedule.make("cosine", 50)
+    c = torch.tensor([0.3, -0.7]).view(1, 2)
+    model = _Oracle(c, sched)
+    traj = []
+    a = dm.ddim_sample(model, sched, (4, 2), steps=5, generator=torch.Generator().manual_seed(1), trajectory=traj)
+    b = dm.ddim_sample(model, sched, (4, 2), steps=5, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a, b) and len(traj) == 5
+    assert [t for t, _, _ in traj] == sorted((t for t, _, _ in traj), reverse=True) and traj[-1][0] == 0
+    for i, (_, xt, x0) in enumerate(traj):
+        assert xt.shape == x0.shape == (4, 2)
+        if i > 0:  # at t = T - 1, alpha_bar ~ 0 and x0_hat divides by ~0 in float32
+            assert torch.allclose(x0, c.expand(4, 2), atol=1e-4)  # the exact denoiser knows x0
+    with pytest.raises(TypeError, match="trajectory"):
+        dm.ddim_sample(model, sched, (4, 2), steps=5, trajectory=())
+
+
+def test_clip_diversity():
+    same = torch.zeros(1, 8, 1, 16, 16).expand(5, -1, -1, -1, -1)
+    assert dm.clip_diversity(same) == 0.0
+    pair = torch.stack([torch.full((8, 1, 16, 16), -1.0), torch.full((8, 1, 16, 16), 1.0)])  # black vs white
+    assert abs(dm.clip_diversity(pair) - 1.0) < 1e-12  # RMS distance of [0, 1] pixels: 1
+    with pytest.raises(ValueError, match="clips"):
+        dm.clip_diversity(torch.zeros(1, 8, 1, 16, 16))
