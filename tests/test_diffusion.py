@@ -207,3 +207,24 @@ def test_clip_diversity():
     assert abs(dm.clip_diversity(pair) - 1.0) < 1e-12  # RMS distance of [0, 1] pixels: 1
     with pytest.raises(ValueError, match="clips"):
         dm.clip_diversity(torch.zeros(1, 8, 1, 16, 16))
+
+
+def test_known_first_frames_stay_clean_in_training_and_sampling():
+    torch.manual_seed(0)
+    model = dm.VideoDenoiser(width=8, num_classes=4)
+    sched = dm.Schedule.make("cosine", 20)
+    clips = torch.rand(4, 4, 1, 8, 8) * 2 - 1  # (N, T, C, H, W)
+    seen = []
+    real_forward = model.forward
+    model.forward = lambda x, t, labels=None: (seen.append(x.detach().clone()), real_forward(x, t, labels))[1]
+    loss = dm.diffusion_loss(model, clips, sched, torch.zeros(4, dtype=torch.long), context_frames=1,
+                             generator=torch.Generator().manual_seed(1))
+    assert loss.ndim == 0 and torch.equal(seen[-1][:, :1], clips[:, :1])  # frame 0 reaches the model clean
+    ctx = clips[:2, :1]
+    out = dm.ddim_sample(model, sched, (2, 4, 1, 8, 8), steps=3, labels=torch.tensor([0, 1]), guidance=2.0,
+                         context=ctx, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(out[:, :1], ctx)
+    with pytest.raises(ValueError, match="context"):
+        dm.ddim_sample(model, sched, (2, 4, 1, 8, 8), steps=3, context=clips[:2])  # k must be < T
+    with pytest.raises(ValueError, match="context_frames"):
+        dm.diffusion_loss(model, clips, sched, context_frames=4)
