@@ -6,7 +6,9 @@ exists:
 * :func:`quant_params`, :func:`quantize`, :func:`dequantize`, :func:`quantize_per_channel`:
   affine (asymmetric) and symmetric int8 quantization, per tensor and per channel, equal to
   ``torch.quantize_per_tensor`` / ``torch.quantize_per_channel``; :func:`fake_quantize` is
-  the straight-through version used by quantization-aware training.
+  the straight-through version used by quantization-aware training (:func:`add_weight_fake_quant`,
+  :func:`finalize_fake_quant`, against post-training :func:`quantize_weights`);
+  :func:`int8_weight_bytes` counts the bytes of real int8 weight tensors.
 * :class:`CausalVideoNet`: the lesson's video classifier, a per-frame CNN followed by a
   stack of dilated **causal** temporal convolutions, so the same weights classify a whole
   clip offline or a live stream frame by frame (:class:`StreamingClassifier`).
@@ -39,7 +41,11 @@ __all__ = [
     "causal_cache_size",
     "dequantize",
     "distillation_loss",
+    "WeightFakeQuant",
+    "add_weight_fake_quant",
     "fake_quantize",
+    "finalize_fake_quant",
+    "int8_weight_bytes",
     "file_size",
     "model_bytes",
     "onnx_int8",
@@ -47,6 +53,7 @@ __all__ = [
     "quant_params",
     "quantize",
     "quantize_per_channel",
+    "quantize_weights",
     "sparse_state_dict",
     "sparsity",
 ]
@@ -232,6 +239,103 @@ def fake_quantize(x: torch.Tensor, scale: float | torch.Tensor, zero_point: int 
     scale = torch.as_tensor(scale, dtype=x.dtype)
     z = torch.as_tensor(zero_point, dtype=x.dtype)
     return _FakeQuantSTE.apply(x, scale, z, q_min, q_max)
+
+
+class WeightFakeQuant(nn.Module):
+    """Symmetric per-output-channel fake quantization of a weight, as a parametrization (notebook 07).
+
+    ``forward(w)`` returns ``scale_c * clamp(round(w / scale_c), -(2^(b-1) - 1), 2^(b-1) - 1)``
+    with ``scale_c = max|w_c| / (2^(b-1) - 1)`` recomputed from the current weight (the
+    scale is treated as a constant by autograd), the same grid as
+    :func:`quantize_per_channel`. The rounding passes its gradient straight through
+    (:func:`fake_quantize`). Register it with
+    ``torch.nn.utils.parametrize.register_parametrization(layer, "weight", WeightFakeQuant(4))``
+    (see :func:`add_weight_fake_quant`).
+    """
+
+    def __init__(self, bits: int = 4):
+        super().__init__()
+        _, self.q_max = _bits_range(bits, signed=True)
+        self.bits = bits
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        dims = tuple(range(1, w.ndim))
+        amax = w.detach().abs().amax(dim=dims, keepdim=True) if dims else w.detach().abs()  # (C, 1, ...)
+        scale = torch.where(amax > 0, amax / self.q_max, torch.ones_like(amax))
+        return _FakeQuantSTE.apply(w, scale, torch.zeros((), dtype=w.dtype), -self.q_max, self.q_max)
+
+
+def _weight_layers(model: nn.Module) -> list[nn.Module]:
+    return [m for m in model.modules() if isinstance(m, nn.Conv1d | nn.Conv2d | nn.Linear)]
+
+
+def add_weight_fake_quant(model: nn.Module, bits: int = 4) -> nn.Module:
+    """Quantization-aware training: fake-quantize every conv/linear weight of ``model`` (in place).
+
+    Each layer's ``weight`` becomes ``WeightFakeQuant(bits)(raw_weight)``: the forward pass
+    sees only the ``bits``-bit per-channel grid, the optimizer updates the float weights
+    behind it through the straight-through estimator. :func:`finalize_fake_quant` then
+    keeps the quantized values. Introduced in notebook 07.
+    """
+    from torch.nn.utils import parametrize
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    _bits_range(bits, signed=True)
+    for m in _weight_layers(model):
+        parametrize.register_parametrization(m, "weight", WeightFakeQuant(bits))
+    return model
+
+
+def finalize_fake_quant(model: nn.Module) -> nn.Module:
+    """Remove the parametrizations of :func:`add_weight_fake_quant`, keeping the quantized weights."""
+    from torch.nn.utils import parametrize
+
+    for m in _weight_layers(model):
+        if parametrize.is_parametrized(m, "weight"):
+            parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
+    return model
+
+
+def quantize_weights(model: nn.Module, bits: int = 4) -> nn.Module:
+    """Post-training quantization of the weights: a copy whose conv/linear weights are rounded
+    to the symmetric ``bits``-bit per-channel grid of :func:`quantize_per_channel`
+    (dequantized back to float for a float runtime; biases stay float). Notebook 07.
+    """
+    import copy
+
+    out = copy.deepcopy(model)
+    with torch.no_grad():
+        for m in _weight_layers(out):
+            q, scales, _ = quantize_per_channel(m.weight, axis=0, bits=bits)
+            m.weight.copy_(q.float() * scales.view(-1, *([1] * (m.weight.ndim - 1))))
+    return out
+
+
+def int8_weight_bytes(model: nn.Module) -> dict[str, int]:
+    """Real storage of a model's weights as int8 per channel: bytes of actual tensors (notebook 07).
+
+    Every conv/linear weight is quantized with :func:`quantize_per_channel` to an **int8
+    tensor**, and the bytes counted are ``numel * element_size`` of the tensors that would
+    be stored: ``int8`` (the weights, 1 byte each), ``scales`` (float32, one per output
+    channel) and ``float32`` (biases and any other parameter, 4 bytes each). Compare
+    ``fp32`` (every parameter as float32).
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    layers = _weight_layers(model)
+    weights = {id(m.weight) for m in layers}
+    out = {"int8": 0, "scales": 0, "float32": 0, "fp32": 0}
+    for m in layers:
+        q, scales, _ = quantize_per_channel(m.weight.detach(), axis=0, bits=8)
+        assert q.dtype == torch.int8
+        out["int8"] += q.numel() * q.element_size()
+        out["scales"] += scales.numel() * scales.element_size()
+    for p in model.parameters():
+        out["fp32"] += p.numel() * 4
+        if id(p) not in weights:
+            out["float32"] += p.numel() * p.element_size()
+    return out
 
 
 # ------------------------------------------------------------------ the lesson's video model

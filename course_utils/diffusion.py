@@ -42,6 +42,7 @@ __all__ = [
     "DiffusionHistory",
     "Schedule",
     "VideoDenoiser",
+    "clip_diversity",
     "cosine_schedule",
     "ddim_sample",
     "ddpm_sample",
@@ -391,20 +392,34 @@ class VideoDenoiser(nn.Module):
 # ------------------------------------------------------------------------- training
 def diffusion_loss(model: nn.Module, x0: torch.Tensor, schedule: Schedule,
                    labels: torch.Tensor | None = None, p_uncond: float = 0.0,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
+                   generator: torch.Generator | None = None, context_frames: int = 0) -> torch.Tensor:
     """The noise-prediction loss E_{t, eps} ||eps - eps_theta(x_t, t, y)||^2 (a 0-dim tensor).
 
     t uniform in [0, T); x_t from :func:`q_sample`. With ``p_uncond`` > 0 each label is
     replaced by the null class with that probability (classifier-free guidance training).
+    With ``context_frames`` = k > 0 (clips (N, T, C, H, W) only), the first k frames stay
+    clean in x_t and are left out of the loss: the model learns to generate the rest of a
+    clip *given* its first frames (image-to-video; :func:`ddim_sample` with ``context``).
     """
     n = len(x0)
+    k = _check_context_frames(context_frames, x0)
     t = torch.randint(0, schedule.num_steps, (n,), generator=generator)
     noise = torch.randn(x0.shape, generator=generator)
     xt = q_sample(x0, t, noise, schedule.alpha_bar)
+    if k:
+        xt = torch.cat([x0[:, :k], xt[:, k:]], dim=1)  # (N, T, C, H, W): known frames clean
     if labels is not None and p_uncond > 0:
         drop = torch.rand(n, generator=generator) < p_uncond
         labels = torch.where(drop, torch.full_like(labels, model.num_classes), labels)
-    return F.mse_loss(model(xt, t, labels), noise)
+    return F.mse_loss(model(xt, t, labels)[:, k:], noise[:, k:])
+
+
+def _check_context_frames(k: int, x: torch.Tensor) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise ValueError(f"context_frames must be an int >= 0, got {k!r}")
+    if k and (x.dim() != 5 or k >= x.shape[1]):
+        raise ValueError(f"context_frames = {k} needs clips (N, T, C, H, W) with T > {k}, got {tuple(x.shape)}")
+    return k
 
 
 @dataclass
@@ -422,13 +437,14 @@ class DiffusionHistory:
 def train_diffusion(model: nn.Module, data: torch.Tensor, schedule: Schedule, *,
                     labels: torch.Tensor | None = None, steps: int = 1000, batch_size: int = 64,
                     lr: float = 2e-3, p_uncond: float = 0.1,
-                    generator: torch.Generator | None = None) -> DiffusionHistory:
+                    generator: torch.Generator | None = None, context_frames: int = 0) -> DiffusionHistory:
     """Train a noise predictor on ``data`` (M, ...) in [-1, 1] (with ``labels`` (M,) if given).
 
     Adam with a linear warm-up over the first 5% of steps, then a cosine decay to 0;
-    gradients clipped at norm 1. Returns a :class:`DiffusionHistory`; leaves the model in
-    eval mode.
+    gradients clipped at norm 1. ``context_frames``: see :func:`diffusion_loss`. Returns a
+    :class:`DiffusionHistory`; leaves the model in eval mode.
     """
+    _check_context_frames(context_frames, data)
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
     if labels is not None and len(labels) != len(data):
@@ -444,7 +460,7 @@ def train_diffusion(model: nn.Module, data: torch.Tensor, schedule: Schedule, *,
     for step in range(1, steps + 1):
         idx = torch.randint(0, len(data), (batch_size,), generator=generator)
         y = labels[idx] if labels is not None else None
-        loss = diffusion_loss(model, data[idx], schedule, y, p_uncond, generator)
+        loss = diffusion_loss(model, data[idx], schedule, y, p_uncond, generator, context_frames)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -501,18 +517,36 @@ def ddpm_sample(model: nn.Module, schedule: Schedule, shape: tuple[int, ...], *,
 def ddim_sample(model: nn.Module, schedule: Schedule, shape: tuple[int, ...], *,
                 steps: int = 20, labels: torch.Tensor | None = None, guidance: float = 1.0,
                 eta: float = 0.0, clip_x0: bool = True,
-                generator: torch.Generator | None = None) -> torch.Tensor:
+                generator: torch.Generator | None = None,
+                trajectory: list | None = None, context: torch.Tensor | None = None) -> torch.Tensor:
     """DDIM sampling (Song et al. 2021) on ``steps`` evenly spaced timesteps of the schedule.
 
     x_prev = sqrt(ab_prev) x0_hat + sqrt(1 - ab_prev - sigma^2) eps_hat + sigma z, with
     sigma = eta * sqrt((1 - ab_prev) / (1 - ab) * (1 - ab / ab_prev)). eta = 0: deterministic
     given x_T (the same model as DDPM, no retraining, far fewer network calls).
+
+    If ``trajectory`` is a list, one ``(t, x_t, x0_hat)`` triple per step is appended to it
+    (the noisy sample the network saw and its estimate of the clean sample, both of
+    ``shape``): what notebook 08's slider over the sampling steps shows.
+
+    ``context`` (N, k, C, H, W): known first frames of every clip (a model trained with
+    ``context_frames = k``); they are written into x at the start and after every step.
     """
     if not isinstance(steps, int) or not 1 <= steps <= schedule.num_steps:
         raise ValueError(f"steps must be an int in [1, {schedule.num_steps}], got {steps!r}")
+    if trajectory is not None and not isinstance(trajectory, list):
+        raise TypeError(f"trajectory must be a list (or None), got {type(trajectory).__name__}")
     model.eval()
     ts = torch.linspace(schedule.num_steps - 1, 0, steps).round().long().tolist()
     x = torch.randn(shape, generator=generator)
+    k = 0
+    if context is not None:
+        if not isinstance(context, torch.Tensor) or context.dim() != len(shape) or len(shape) != 5 \
+                or context.shape[0] != shape[0] or context.shape[2:] != tuple(shape[2:]) or not 0 < context.shape[1] < shape[1]:
+            raise ValueError(f"context must have shape (N, k, C, H, W) matching shape {tuple(shape)} with 0 < k < T, "
+                             f"got {getattr(context, 'shape', type(context).__name__)}")
+        k = context.shape[1]
+        x[:, :k] = context
     for i, t in enumerate(ts):
         eps = _predict_eps(model, x, t, labels, guidance)
         ab = float(schedule.alpha_bar[t])
@@ -521,10 +555,14 @@ def ddim_sample(model: nn.Module, schedule: Schedule, shape: tuple[int, ...], *,
         if clip_x0:
             x0 = x0.clamp(-1, 1)
             eps = (x - math.sqrt(ab) * x0) / math.sqrt(1 - ab)  # consistent with the clamped x0
+        if trajectory is not None:
+            trajectory.append((t, x.detach().clone(), x0.detach().clone()))
         sigma = eta * math.sqrt(max(0.0, (1 - ab_prev) / (1 - ab) * (1 - ab / ab_prev)))
         x = math.sqrt(ab_prev) * x0 + math.sqrt(max(0.0, 1 - ab_prev - sigma**2)) * eps
         if sigma > 0:
             x = x + sigma * torch.randn(shape, generator=generator)
+        if k:
+            x[:, :k] = context
     return x
 
 
@@ -558,6 +596,20 @@ class ClipClassifier(nn.Module):
     def features(self, clips: torch.Tensor) -> torch.Tensor:
         """The penultimate activations (N, 2 * width)."""
         return self.net[:-1](clips.transpose(1, 2))
+
+
+def clip_diversity(clips: torch.Tensor) -> float:
+    """Mean RMS pixel distance between two different clips of a set (notebook 08).
+
+    ``clips`` (N, T, C, H, W) in [-1, 1], N >= 2; pixels are mapped to [0, 1] first. The
+    same per-set diversity measure as notebook 04's video section: near 0 for a collapsed
+    generator that repeats one clip, about as large as the real clips' value for a varied one.
+    """
+    if not isinstance(clips, torch.Tensor) or clips.dim() != 5 or clips.shape[0] < 2:
+        raise ValueError(f"clips must have shape (N, T, C, H, W) with N >= 2, got {getattr(clips, 'shape', type(clips).__name__)}")
+    x = ((clips.detach().double() + 1) / 2).flatten(1)  # (N, T*C*H*W) in [0, 1]
+    d = torch.cdist(x, x) / x.shape[1] ** 0.5  # (N, N)
+    return d[torch.triu_indices(len(x), len(x), 1).unbind()].mean().item()
 
 
 def dit_tokens(frames: int, height: int, width: int, *, vae_time: int = 4, vae_space: int = 8,

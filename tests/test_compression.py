@@ -134,6 +134,13 @@ def test_streaming_equals_offline():
     s.reset()
     online = torch.stack([s.step(x[:, t]) for t in range(10)], 1)
     assert (online - offline).abs().max() < 1e-5
+    # in float64 the whole model agrees to ~1e-14: the float32 gap is summation order, not the cache
+    m64, x64 = m.double(), x.double()
+    with torch.no_grad():
+        offline64 = m64.head(m64.features(x64).transpose(1, 2))
+    s64 = C.StreamingClassifier(m64)
+    online64 = torch.stack([s64.step(x64[:, t]) for t in range(10)], 1)
+    assert (online64 - offline64).abs().max() < 1e-12
 
 
 def test_causal_cache_size():
@@ -227,3 +234,52 @@ def test_symmetry_augment_maps_labels_consistently():
         assert y in ({0, 1, 2, 3} if i < 4 else {4, 5} if i < 6 else {6, 7})  # pairs stay in their family
     for maps, _ in C.SymmetryAugment._MAPS:
         assert torch.equal(maps[maps], torch.arange(8))  # every symmetry is an involution
+
+
+# ------------------------------------------------------------------ quantization-aware training, real int8 bytes
+def test_weight_fake_quant_is_the_per_channel_grid_with_straight_through_gradient():
+    w = torch.randn(6, 4, 3, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    out = C.WeightFakeQuant(bits=4)(w)
+    q, scales, _ = C.quantize_per_channel(w.detach(), axis=0, bits=4)
+    assert torch.allclose(out, q.float() * scales.view(-1, 1, 1), atol=1e-7)
+    out.sum().backward()
+    assert torch.equal(w.grad, torch.ones_like(w))  # symmetric grid up to max|w|: nothing is clamped
+
+
+def test_qat_parametrization_trains_the_shadow_weights_and_finalizes_on_the_grid():
+    torch.manual_seed(0)
+    model = C.CausalVideoNet(widths=(4, 4, 4), dim=8)
+    clips = torch.rand(4, 3, 1, 32, 32)
+    ptq = C.quantize_weights(model, bits=2)
+    assert not torch.equal(ptq.conv1.weight, model.conv1.weight)  # a copy; the original is untouched
+    C.add_weight_fake_quant(model, bits=2)
+    with torch.no_grad():
+        assert torch.allclose(model(clips), ptq(clips), atol=1e-6)  # forward = the PTQ model before training
+    raw = model.conv2.parametrizations.weight.original
+    raw_before = raw.detach().clone()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    F.cross_entropy(model(clips), torch.tensor([0, 1, 2, 3])).backward()
+    assert raw.grad is not None and raw.grad.abs().sum() > 0  # the STE lets gradients reach the float weights
+    opt.step()
+    assert not torch.equal(raw.detach(), raw_before)
+    C.finalize_fake_quant(model)
+    assert not hasattr(model.conv2, "parametrizations")
+    for m in (model.conv1, model.conv2, model.conv3, model.proj, *model.temporal, model.head):
+        for channel in m.weight.detach():
+            assert len(torch.unique(channel)) <= 3  # 2-bit symmetric: -s, 0, +s
+
+
+def test_int8_weight_bytes_counts_real_int8_tensors():
+    model = C.CausalVideoNet()
+    b = C.int8_weight_bytes(model)
+    n_params = sum(p.numel() for p in model.parameters())
+    layers = [m for m in model.modules() if isinstance(m, torch.nn.Conv1d | torch.nn.Conv2d | torch.nn.Linear)]
+    n_weights = sum(m.weight.numel() for m in layers)
+    assert b["int8"] == n_weights and b["fp32"] == 4 * n_params
+    assert b["scales"] == 4 * sum(m.weight.shape[0] for m in layers)
+    assert b["float32"] == 4 * (n_params - n_weights)
+    assert b["int8"] + b["scales"] + b["float32"] < b["fp32"] / 3
+    with pytest.raises(TypeError, match="model"):
+        C.int8_weight_bytes("not a model")
+    with pytest.raises(ValueError, match="bits"):
+        C.add_weight_fake_quant(model, bits=1)

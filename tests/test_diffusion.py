@@ -181,3 +181,50 @@ def test_dit_tokens():
         dm.dit_tokens(16, 100, 256)
     with pytest.raises(ValueError, match="patch_space"):
         dm.dit_tokens(16, 256, 256, patch_space=0)
+
+
+def test_ddim_trajectory_records_every_step_without_changing_the_sample():
+    sched = dm.Schedule.make("cosine", 50)
+    c = torch.tensor([0.3, -0.7]).view(1, 2)
+    model = _Oracle(c, sched)
+    traj = []
+    a = dm.ddim_sample(model, sched, (4, 2), steps=5, generator=torch.Generator().manual_seed(1), trajectory=traj)
+    b = dm.ddim_sample(model, sched, (4, 2), steps=5, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a, b) and len(traj) == 5
+    assert [t for t, _, _ in traj] == sorted((t for t, _, _ in traj), reverse=True) and traj[-1][0] == 0
+    for i, (_, xt, x0) in enumerate(traj):
+        assert xt.shape == x0.shape == (4, 2)
+        if i > 0:  # at t = T - 1, alpha_bar ~ 0 and x0_hat divides by ~0 in float32
+            assert torch.allclose(x0, c.expand(4, 2), atol=1e-4)  # the exact denoiser knows x0
+    with pytest.raises(TypeError, match="trajectory"):
+        dm.ddim_sample(model, sched, (4, 2), steps=5, trajectory=())
+
+
+def test_clip_diversity():
+    same = torch.zeros(1, 8, 1, 16, 16).expand(5, -1, -1, -1, -1)
+    assert dm.clip_diversity(same) == 0.0
+    pair = torch.stack([torch.full((8, 1, 16, 16), -1.0), torch.full((8, 1, 16, 16), 1.0)])  # black vs white
+    assert abs(dm.clip_diversity(pair) - 1.0) < 1e-12  # RMS distance of [0, 1] pixels: 1
+    with pytest.raises(ValueError, match="clips"):
+        dm.clip_diversity(torch.zeros(1, 8, 1, 16, 16))
+
+
+def test_known_first_frames_stay_clean_in_training_and_sampling():
+    torch.manual_seed(0)
+    model = dm.VideoDenoiser(width=8, num_classes=4)
+    sched = dm.Schedule.make("cosine", 20)
+    clips = torch.rand(4, 4, 1, 8, 8) * 2 - 1  # (N, T, C, H, W)
+    seen = []
+    real_forward = model.forward
+    model.forward = lambda x, t, labels=None: (seen.append(x.detach().clone()), real_forward(x, t, labels))[1]
+    loss = dm.diffusion_loss(model, clips, sched, torch.zeros(4, dtype=torch.long), context_frames=1,
+                             generator=torch.Generator().manual_seed(1))
+    assert loss.ndim == 0 and torch.equal(seen[-1][:, :1], clips[:, :1])  # frame 0 reaches the model clean
+    ctx = clips[:2, :1]
+    out = dm.ddim_sample(model, sched, (2, 4, 1, 8, 8), steps=3, labels=torch.tensor([0, 1]), guidance=2.0,
+                         context=ctx, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(out[:, :1], ctx)
+    with pytest.raises(ValueError, match="context"):
+        dm.ddim_sample(model, sched, (2, 4, 1, 8, 8), steps=3, context=clips[:2])  # k must be < T
+    with pytest.raises(ValueError, match="context_frames"):
+        dm.diffusion_loss(model, clips, sched, context_frames=4)
