@@ -34,6 +34,7 @@ from course_utils.interview.bank import (
     questions,
     ref_label,
     ref_link,
+    section_title,
     topic_title,
 )
 from course_utils.interview.drill import main, parse_difficulty, run_drill, select_questions
@@ -99,6 +100,7 @@ __all__ = [
     "render_question",
     "run_code_tests",
     "run_drill",
+    "section_title",
     "select_questions",
     "show_questions",
     "topic_title",

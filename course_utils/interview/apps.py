@@ -104,7 +104,7 @@ def _feedback_html(q: Question, res: Result, lang: str, first: Result | None = N
         if q.text("explanation", lang):
             out += f"<br><b>{e(ui(lang, 'explanation'))}{c}</b>{e(q.text('explanation', lang))}"
         if q.refs:
-            out += f"<br><i>{e(ui(lang, 'review'))}{c}{'; '.join(ref_link(r) for r in q.refs)}</i>"
+            out += f"<br><i>{e(ui(lang, 'review'))}{c}{'; '.join(ref_link(r, lang) for r in q.refs)}</i>"
     return out + "</div>"
 
 

@@ -36,6 +36,8 @@ __all__ = [
     "questions",
     "ref_label",
     "ref_link",
+    "section_title",
+    "sections_zh",
     "topic_title",
 ]
 
@@ -235,14 +237,42 @@ def questions(
     ]
 
 
-def ref_label(ref: dict[str, str]) -> str:
-    """``notebooks/01_convolution.ipynb, §2. Output size ...``"""
-    return f"notebooks/{ref['notebook']}.ipynb, §{ref['section']}"
+#: Chinese titles of the lessons' ``## `` headings: ``{notebook: {English heading: Chinese}}``
+#: (a subfolder, so the bank's ``*.json`` topic files do not include it)
+SECTIONS_ZH_FILE = BANK_DIR / "i18n" / "sections_zh.json"
+_SECTIONS_ZH: dict[str, dict[str, str]] | None = None
 
 
-def ref_link(ref: dict[str, str]) -> str:
+def sections_zh() -> dict[str, dict[str, str]]:
+    """The Chinese section titles (read once; empty when the file is missing)."""
+    global _SECTIONS_ZH
+    if _SECTIONS_ZH is None:
+        try:
+            _SECTIONS_ZH = json.loads(SECTIONS_ZH_FILE.read_text(encoding="utf-8"))
+        except OSError:  # an installed package without the data folder: English titles
+            _SECTIONS_ZH = {}
+    return _SECTIONS_ZH
+
+
+def section_title(ref: dict[str, str], lang: str = "en") -> str:
+    """The title of the section ``ref`` points to, in ``lang``. The Chinese title comes from
+    ``data/questions/i18n/sections_zh.json`` (the English heading when it has none; the
+    tests require one for every heading)."""
+    if check_lang(lang) == "zh":
+        return sections_zh().get(ref["notebook"], {}).get(ref["section"], ref["section"])
+    return ref["section"]
+
+
+def ref_label(ref: dict[str, str], lang: str = "en") -> str:
+    """``notebooks/01_convolution.ipynb, §2. Output size ...`` (the section title in ``lang``)."""
+    sep = "，" if check_lang(lang) == "zh" else ", "
+    return f"notebooks/{ref['notebook']}.ipynb{sep}§{section_title(ref, lang)}"
+
+
+def ref_link(ref: dict[str, str], lang: str = "en") -> str:
     """An HTML link to the section, relative to the notebooks folder (Jupyter's heading
-    anchors are the heading text with spaces replaced by hyphens)."""
+    anchors are the heading text with spaces replaced by hyphens). The label is in
+    ``lang``; the anchor is always the English heading's, the notebooks' own text."""
     anchor = ref["section"].replace(" ", "-")
     href = html.escape(f"{ref['notebook']}.ipynb#{anchor}", quote=True)
-    return f'<a href="{href}">{html.escape(ref_label(ref))}</a>'
+    return f'<a href="{href}">{html.escape(ref_label(ref, lang))}</a>'

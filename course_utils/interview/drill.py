@@ -194,7 +194,7 @@ def run_drill(
             if q.text("explanation", lang):
                 term.say(f"{ui(lang, 'explanation')}{c}{q.text('explanation', lang)}")
             if q.refs:
-                term.say(f"{ui(lang, 'review')}{c}" + "; ".join(ref_label(r) for r in q.refs))
+                term.say(f"{ui(lang, 'review')}{c}" + "; ".join(ref_label(r, lang) for r in q.refs))
             answered.append((q.id, res.outcome))
             if leitner is not None:
                 leitner.answer(q.id, res.correct, mode="mock" if mock is not None else "quiz")

@@ -154,7 +154,7 @@ class MockInterview:
         if todo:
             lines.append(f"{ui(lang, 'to_review')}{colon(lang).rstrip()}")
             for t, r in todo:
-                for label in r["review"]:
+                for label in (ref_label(ref, lang) for ref in r["refs"]):
                     lines.append(f"  - [{topic_title(t, lang)}] {label}")
         else:
             lines.append(ui(lang, "all_good"))
@@ -171,7 +171,7 @@ class MockInterview:
         rows = "".join(
             f"<tr><td>{e(topic_title(t, lang))}</td><td style='text-align:center'>"
             f"{r['correct']}/{r['asked']}</td><td>"
-            + "<br>".join(ref_link(ref) for ref in r["refs"])
+            + "<br>".join(ref_link(ref, lang) for ref in r["refs"])
             + "</td></tr>"
             for t, r in rep.items()
         )

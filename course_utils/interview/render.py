@@ -55,7 +55,7 @@ def render_question(
                 lines += [f"      {i}. {p}" for i, p in enumerate(q.rubric(lang), start=1)]
             if q.text("explanation", lang):
                 lines.append(f"   {ui(lang, 'explanation')}{c}{q.text('explanation', lang)}")
-            refs = "; ".join(ref_label(r) for r in q.refs)
+            refs = "; ".join(ref_label(r, lang) for r in q.refs)
             if refs:
                 lines.append(f"   {ui(lang, 'review')}{c}{refs}")
         return "\n".join(lines)
@@ -90,7 +90,7 @@ def render_question(
         if q.text("explanation", lang):
             body += f"<br><b>{e(ui(lang, 'explanation'))}{c}</b>{e(q.text('explanation', lang))}"
         # plain labels: lesson notebooks store this output, so it must stay stable for nbval
-        refs = "; ".join(e(ref_label(r)) for r in q.refs)
+        refs = "; ".join(e(ref_label(r, lang)) for r in q.refs)
         if refs:
             body += f"<br><i>{e(ui(lang, 'review'))}{c}{refs}</i>"
         parts.append(f"<details><summary>{e(ui(lang, 'show'))}</summary>{body}</details>")
