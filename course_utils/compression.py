@@ -291,6 +291,7 @@ def finalize_fake_quant(model: nn.Module) -> nn.Module:
     """Remove the parametrizations of :func:`add_weight_fake_quant`, keeping the quantized weights."""
     from torch.nn.utils import parametrize
 
+    check_module("model", model)
     for m in _weight_layers(model):
         if parametrize.is_parametrized(m, "weight"):
             parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
@@ -304,6 +305,8 @@ def quantize_weights(model: nn.Module, bits: int = 4) -> nn.Module:
     """
     import copy
 
+    check_module("model", model)
+    _bits_range(bits, signed=True)
     out = copy.deepcopy(model)
     with torch.no_grad():
         for m in _weight_layers(out):

@@ -441,6 +441,9 @@ class PatchConv2d(nn.Conv2d):
     """
 
     def __init__(self, in_channels: int, out_channels: int, patch: int):
+        in_channels = check_int("in_channels", in_channels, minimum=1)
+        out_channels = check_int("out_channels", out_channels, minimum=1)
+        patch = check_int("patch", patch, minimum=1)
         super().__init__(in_channels, out_channels, patch, stride=patch)
 
     def forward(self, x: Tensor) -> Tensor:

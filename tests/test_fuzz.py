@@ -380,6 +380,14 @@ def _api_table_more(tmp):
         (DF.guided_eps, (torch.rand(2, 3), torch.rand(2, 3), 2.0), {}),
         (DF.timestep_embedding, (tt, 8), {"max_period": 10000.0}),
         (DF.dit_tokens, (16, 64, 64), {"vae_time": 4, "vae_space": 8}),
+        (DF.clip_diversity, (torch.rand(3, 4, 1, 8, 8, generator=g),), {}),
+        # added with lesson 07's quantization-aware training and lesson 05's patch embedding
+        (CP.WeightFakeQuant, (), {"bits": 4}),
+        (CP.add_weight_fake_quant, (CP.CausalVideoNet(widths=(4, 4, 4), dim=8, size=8),), {"bits": 4}),
+        (CP.finalize_fake_quant, (CP.add_weight_fake_quant(CP.CausalVideoNet(widths=(4, 4, 4), dim=8, size=8)),), {}),
+        (CP.quantize_weights, (CP.CausalVideoNet(widths=(4, 4, 4), dim=8, size=8),), {"bits": 4}),
+        (CP.int8_weight_bytes, (CP.CausalVideoNet(widths=(4, 4, 4), dim=8, size=8),), {}),
+        (VM.PatchConv2d, (3, 8, 4), {}),
     ]
 
 
