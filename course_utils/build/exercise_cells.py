@@ -251,11 +251,14 @@ def _check_line(tree: ast.Module, cell: ExerciseCell) -> int:
 
 
 def _header(cell: ExerciseCell, edition: str) -> str:
+    """The comment on top of a filled cell (nbgrader's is what learners will see)."""
     where = (
         f"the code question {cell.owner.split(':', 1)[1]} of the question bank"
         if cell.owner.startswith("quiz:")
         else f"{cell.owner.split(':')[0].replace('course_utils.', '')}.{cell.exercise.name}"
     )
+    if edition == "nbgrader":
+        return f"# Exercise: {where} (the check below runs the same cases as the autograder)"
     return f"# {edition}: the reference solution of {where} (inserted by the build)"
 
 
@@ -272,7 +275,7 @@ def fill_source(source: str, cells: list[ExerciseCell], mode: str = "instructor"
         tree = ast.parse("\n".join(lines))
         sol = solution_for(cell)
         span = _definition_span(tree, cell.answer)
-        edition = "Instructor edition" if mode == "instructor" else "nbgrader source"
+        edition = "Instructor edition" if mode == "instructor" else "nbgrader"
         block = [_header(cell, edition), *sol.imports, *([""] if sol.imports else [])]
         if mode == "instructor":
             block += sol.code.splitlines()
