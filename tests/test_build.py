@@ -195,3 +195,22 @@ def test_rebuild_is_byte_identical(tmp_path, target):
     for p in (tmp_path / "a" / target).rglob("*.ipynb"):
         text = p.read_text()
         assert '"iopub.execute_input"' not in text  # timestamps stripped
+
+
+# --------------------------------------------------------------------------------- site
+def test_an_unknown_question_type_renders_generically():
+    from course_utils import quiz
+    from course_utils.build import site
+
+    raw = {
+        "id": "design-999", "topic": "system_design", "type": "design", "difficulty": 3,
+        "question": {"en": "Design a `video` search service.", "zh": "设计一个视频搜索服务。"},
+        "answer": {"en": "Index clip embeddings.", "zh": "为片段嵌入建索引。"},
+        "rubric": {"en": ["Sampling rate stated", "Index **size** estimated"], "zh": ["说明采样率", "估算索引大小"]},
+        "refs": [{"notebook": "05_video_architectures", "section": "1. One budget for every model"}],
+    }
+    q = quiz.Question(raw=raw, id=raw["id"])
+    en, zh = site.render_question(q, "en", "../../"), site.render_question(q, "zh", "../../")
+    assert "<code>video</code>" in en and "<details>" in en and en.index("<details>") < en.index("Index clip")
+    assert "<li>Index <b>size</b> estimated</li>" in en and "<li>说明采样率</li>" in zh
+    assert 'href="../../lessons/05_video_architectures.html#1.-One-budget-for-every-model"' in en

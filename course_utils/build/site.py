@@ -96,7 +96,7 @@ def _nav(prefix: str, extra: str = "") -> str:
     )
 
 
-def _page(title: str, body: str, prefix: str, *, math: bool = False, scripts: tuple[str, ...] = ()) -> str:
+def _page(title: str, body: str, prefix: str, *, math: bool = False, scripts: tuple[str, ...] = (), lang: str = "en") -> str:
     tail = ""
     if math:
         tail += f'<script src="{prefix}assets/mathjax/{_MATHJAX_ENTRY}"></script>\n'
@@ -104,7 +104,7 @@ def _page(title: str, body: str, prefix: str, *, math: bool = False, scripts: tu
     for s in scripts:
         tail += f'<script src="{prefix}{s}"></script>\n'
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<!DOCTYPE html>\n<html lang=\"{'zh-Hans' if lang == 'zh' else 'en'}\">\n<head>\n<meta charset=\"utf-8\">\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
         f"<title>{html.escape(title)}</title>\n"
         f'<link rel="stylesheet" href="{prefix}assets/site.css">\n</head>\n<body>\n'
@@ -282,7 +282,7 @@ def _question_pages(out: Path) -> list[dict]:
                 label = DIFFICULTY.get(d, (str(d),) * 2)[0 if lang == "en" else 1]
                 parts.append(f'<h2 id="level-{d}">{UI[lang]["difficulty"]}: {html.escape(label)}</h2>')
                 parts += [render_question(q, lang, "../../") for q in qs]
-            common.write_text(out / "questions" / lang / f"{t}.html", _page(f"{t} ({lang})", "\n".join(parts), "../../", math=True))
+            common.write_text(out / "questions" / lang / f"{t}.html", _page(f"{t} ({lang})", "\n".join(parts), "../../", math=True, lang=lang))
         for d in levels:
             label = DIFFICULTY.get(d, (str(d),) * 2)[0 if lang == "en" else 1]
             parts = [f"<h1>{UI[lang]['questions']}: {html.escape(label)}</h1>",
@@ -292,7 +292,7 @@ def _question_pages(out: Path) -> list[dict]:
                 if qs:
                     parts.append(f'<h2 id="{html.escape(t)}"><a href="{t}.html">{html.escape(t)}</a></h2>')
                     parts += [render_question(q, lang, "../../") for q in qs]
-            common.write_text(out / "questions" / lang / f"level-{d}.html", _page(f"{label} ({lang})", "\n".join(parts), "../../", math=True))
+            common.write_text(out / "questions" / lang / f"level-{d}.html", _page(f"{label} ({lang})", "\n".join(parts), "../../", math=True, lang=lang))
     for q in bank.values():
         text = " ".join(str(_lang(q.raw.get("question", ""), lng)) for lng in LANGS)
         entries.append({"kind": "question", "title": f"{q.id} ({q.topic})", "url": f"questions/en/{q.topic}.html#{q.id}", "text": text})
