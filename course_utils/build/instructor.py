@@ -41,11 +41,41 @@ def instructor_notebook(path: Path):
     return nb, cells
 
 
+def _sliced(get_msg, step: float = 1.0):
+    """``get_msg`` polling in ``step``-second slices until its timeout.
+
+    On the loaded 2-core machine a wake-up of the asyncio ZMQ poll was sometimes missed
+    after an ``interact`` widget cell: nbclient then sat idle for the whole cell timeout
+    (30 minutes) although the reply had arrived. Polling in short slices bounds that
+    delay to ``step`` seconds; timeouts and messages are unchanged."""
+    from queue import Empty
+    from time import monotonic
+
+    async def get(timeout: float | None = None):
+        deadline = None if timeout is None else monotonic() + timeout
+        while True:
+            left = step if deadline is None else max(0.0, min(step, deadline - monotonic()))
+            try:
+                return await get_msg(timeout=left)
+            except Empty:
+                if deadline is not None and monotonic() >= deadline:
+                    raise
+
+    return get
+
+
 def execute(nb, timeout: int = 1800):
     """Run a notebook with nbclient from the notebooks/ directory (no timing metadata)."""
     from nbclient import NotebookClient
 
-    client = NotebookClient(
+    class Client(NotebookClient):
+        async def async_start_new_kernel_client(self):
+            kc = await super().async_start_new_kernel_client()
+            for channel in (kc.shell_channel, kc.iopub_channel):
+                channel.get_msg = _sliced(channel.get_msg)
+            return kc
+
+    client = Client(
         nb,
         timeout=timeout,
         kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
