@@ -57,10 +57,11 @@ def _build_twice(target: str, tmp_path: Path) -> Path:
 @pytest.mark.parametrize("path", common.notebook_paths(), ids=lambda p: p.stem)
 def test_instructor_edition_runs_green(path):
     nb, cells = instructor.instructor_notebook(path)
-    start, cpu = time.perf_counter(), time.process_time()
+    start = time.perf_counter()
     instructor.execute(nb)
     print(f"{path.stem}: executed in {time.perf_counter() - start:.0f} s wall")
     errors = [(i, o.get("ename")) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+              and "raises-exception" not in c.metadata.get("tags", [])  # meant to fail (nbval's tag)
               for o in c.outputs if o.output_type == "error"]
     assert not errors, errors
     for c in {c.index for c in cells}:
@@ -68,7 +69,6 @@ def test_instructor_edition_runs_green(path):
         verdicts = [o.get("data", {}).get("text/plain", "") for o in cell.outputs]
         want = sum(1 for x in cells if x.index == c)
         assert sum(v.startswith("Correct") for v in verdicts) == want, (cell.source[:80], verdicts)
-    del cpu
 
 
 # ----------------------------------------------------------------------------- nbgrader
