@@ -78,3 +78,13 @@ doctor: env
 
 clean-env:
 	rm -rf "$(VENV)" .venv
+
+# Lecturer editions (docs/teaching.md): `make builds` writes build/{instructor,nbgrader,slides,site};
+# `make test-builds` runs their expensive tests (every instructor edition executed, nbgrader
+# autograde, slides and site offline in Chromium); `make test` runs it too.
+.PHONY: builds test-builds
+builds: data
+	"$(PY)" -m course_utils build all
+
+test-builds: data
+	COURSE_TEST_BUILDS=1 "$(PY)" -m pytest -q tests/test_builds_full.py

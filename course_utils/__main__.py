@@ -5,6 +5,7 @@
     python -m course_utils data verify       check the data against the committed checksums
     python -m course_utils quiz [...]        interview drill in the terminal: --topic, --difficulty, --design, --mock (see --help)
     python -m course_utils predict CLIP.mp4  classify a video file [--model FILE] [--topk K]
+    python -m course_utils build TARGET      lecturer editions into build/: instructor, nbgrader, slides, site, all
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def _data(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"doctor", "data", "quiz", "predict"}
+    commands = {"doctor", "data", "quiz", "predict", "build"}
     if not argv or argv[0] in {"-h", "--help"} or argv[0] not in commands:
         print(__doc__.strip())
         if argv and argv[0] not in {"-h", "--help"}:
@@ -61,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         return doctor.main(rest)
     if command == "data":
         return _data(rest)
+    if command == "build":
+        from course_utils import build
+
+        return build.main(rest)
     if command == "predict":
         from course_utils import deploy
 
