@@ -148,8 +148,12 @@ def quantize(x: torch.Tensor, scale: float | torch.Tensor, zero_point: int | tor
 
 def dequantize(q: torch.Tensor, scale: float | torch.Tensor, zero_point: int | torch.Tensor) -> torch.Tensor:
     """``x_hat = scale * (q - zero_point)`` in float32 (notebook 07)."""
-    if isinstance(q, torch.Tensor) and (q.is_floating_point() or q.is_complex()):
+    if isinstance(q, torch.Tensor) and q.is_complex():
         raise TypeError(f"q must hold integers (a quantized tensor's int_repr()), got dtype {q.dtype}")
+    if isinstance(q, torch.Tensor) and q.is_floating_point() and not (
+            bool(torch.isfinite(q).all()) and torch.equal(q, torch.round(q))):
+        # a float tensor of whole numbers (torch.round's output) is a grid index too
+        raise TypeError(f"q must hold integers (a quantized tensor's int_repr() or whole-number floats), got {q.dtype} values that are not whole numbers")
     if isinstance(scale, torch.Tensor):
         check_tensor("scale", scale, floating=True, finite=True, nonempty=True)
     else:
