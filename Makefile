@@ -78,3 +78,12 @@ doctor: env
 
 clean-env:
 	rm -rf "$(VENV)" .venv
+
+# Browser tests: every notebook in JupyterLab in headless Chromium (tests/e2e/browser_e2e.py).
+# Debian's chromium (installed if missing when root), driven by the Python playwright package;
+# no browser download. E2E_NOTEBOOKS=00,03,09 runs a subset; E2E_PORT fixes the lab's port.
+# Screenshots: build/e2e/.
+.PHONY: e2e
+e2e: data
+	@"$(PY)" tests/e2e/harness.py chromium
+	"$(PY)" -m pytest -q -p no:cacheprovider tests/e2e/browser_e2e.py
