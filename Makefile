@@ -87,3 +87,10 @@ clean-env:
 e2e: data
 	@"$(PY)" tests/e2e/harness.py chromium
 	"$(PY)" -m pytest -q -p no:cacheprovider tests/e2e/browser_e2e.py
+
+# A class on one JupyterHub (classroom/jupyterhub_config.py; tests/e2e/hub_e2e.py): as root,
+# three temporary Unix users log in, run notebook 00's first cells, are isolated; everything
+# is stopped and removed afterwards. HUB_TEST_PORT fixes the hub's port.
+.PHONY: hub-test
+hub-test: data
+	"$(PY)" -m pytest -q -s -p no:cacheprovider tests/e2e/hub_e2e.py
