@@ -110,6 +110,7 @@ class Notebook:
     page_errors: list[str] = field(default_factory=list)
     outside: list[str] = field(default_factory=list)
     saw_progress: int = 0
+    phase: str = "opening"
     cells: list[dict] = field(default_factory=list)
     run_seconds: float = 0.0
 
@@ -183,7 +184,7 @@ def open_notebook(browser, lab: Lab, name: str) -> Notebook:
 
     context.route(lambda url: not url.startswith(local), outside)
     page.on("pageerror", lambda e: nb.page_errors.append(str(e)))
-    page.on("console", lambda m: nb.console.append(m.text) if m.type == "error" else None)
+    page.on("console", lambda m: nb.console.append(f"[{nb.phase}] {m.text}") if m.type == "error" else None)
     page.goto(lab.notebook_url(name))
     page.wait_for_function(
         """(name) => { const a = window.jupyterapp; const p = a && a.shell.currentWidget;
@@ -196,6 +197,7 @@ def open_notebook(browser, lab: Lab, name: str) -> Notebook:
 
 def run_all(nb: Notebook) -> None:
     t0 = time.monotonic()
+    nb.phase = "Run All"
     nb.page.evaluate("""() => { window.__e2eDone = false;
         window.jupyterapp.commands.execute('notebook:run-all-cells').then(
           () => { window.__e2eDone = true; },
@@ -212,6 +214,7 @@ def run_all(nb: Notebook) -> None:
         raise AssertionError(nb.where(None, f"Run All did not finish within {RUN_TIMEOUT:.0f} s"))
     nb.wait_idle(300, "Run All")
     nb.run_seconds = time.monotonic() - t0
+    nb.phase = "after Run All"
     nb.page.wait_for_timeout(1000)  # let the last widget views attach
 
 

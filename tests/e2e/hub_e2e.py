@@ -80,7 +80,7 @@ def procs() -> list[dict]:
             continue
         f = st[st.rindex(")") + 2 :].split()
         kv = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        kb = lambda k: int(kv.get(k, "0 kB").split()[0])  # noqa: E731
+        kb = lambda k, kv=kv: int(kv.get(k, "0 kB").split()[0])  # noqa: E731
         out.append({
             "pid": int(entry.name), "uid": int(kv["Uid"].split()[1]), "sid": int(f[3]),
             "state": f[0], "cmd": cmd, "rss_mb": kb("VmRSS") / 1024, "hwm_mb": kb("VmHWM") / 1024,
@@ -236,7 +236,7 @@ c.JupyterHub.load_roles.append({{"name": "hub-test", "services": ["hub-test"],
         with pytest.raises(urllib.error.HTTPError):  # a wrong password gets no token
             api(base, f"/hub/api/users/{users[0]}/tokens", None, "POST",
                 {"auth": {"username": users[0], "password": "wrong"}})
-        cpu0 = {u: _cpu_of(uid) for u, uid in zip(users, uids)}
+        cpu0 = {u: _cpu_of(uid) for u, uid in zip(users, uids, strict=True)}
         for u in users:
             api(base, f"/hub/api/users/{u}/server", tokens[u], "POST", {})
         for u in users:
@@ -247,7 +247,7 @@ c.JupyterHub.load_roles.append({{"name": "hub-test", "services": ["hub-test"],
         nb = json.loads((NOTEBOOKS / "00_video_as_data.ipynb").read_text())
         cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"][:FIRST_CELLS]
         sizing = {}
-        for u, uid in zip(users, uids):
+        for u, uid in zip(users, uids, strict=True):
             k = Kernel(base, u, tokens[u])
             kernels.append(k)
             who, err = k.run("import os, pathlib; print(os.getuid(), pathlib.Path.cwd())")
