@@ -86,7 +86,9 @@ clean-env:
 .PHONY: e2e
 e2e: data
 	@"$(PY)" tests/e2e/harness.py chromium
-	"$(PY)" -m pytest -q -p no:cacheprovider tests/e2e/browser_e2e.py
+	@rm -f build/e2e/*.png build/e2e/kernels.json
+	@status=0; "$(PY)" -m pytest -q -p no:cacheprovider tests/e2e/browser_e2e.py || status=$$?; \
+		"$(PY)" tests/e2e/harness.py summary; echo "make e2e: $$SECONDS s in all"; exit $$status
 
 # A class on one JupyterHub (classroom/jupyterhub_config.py; tests/e2e/hub_e2e.py): as root,
 # three temporary Unix users log in, run notebook 00's first cells, are isolated; everything

@@ -68,7 +68,7 @@ JS_CELLS = """(mime) => {
   return panel.content.widgets.map((cell, i) => {
     const m = cell.model;
     const r = {index: i, type: m.type, tags: m.getMetadata('tags') || [],
-               source: m.sharedModel.getSource()};
+               source: m.sharedModel.getSource(), attached: cell.node.isConnected};
     if (m.type !== 'code') return r;
     r.count = m.executionCount;
     r.outputs = m.outputs.toJSON().map(o => ({
@@ -113,6 +113,19 @@ class Notebook:
     phase: str = "opening"
     cells: list[dict] = field(default_factory=list)
     run_seconds: float = 0.0
+    kernel_pid: int = 0
+    peak: dict = field(default_factory=lambda: {"rss_mb": 0.0, "data_mb": 0.0})
+
+    def sample_kernel(self) -> None:
+        """Track the kernel process's peak resident and data size (for the classroom sizing)."""
+        try:
+            status = Path(f"/proc/{self.kernel_pid}/status").read_text().splitlines()
+        except OSError:
+            return
+        kv = dict(line.split(":", 1) for line in status if ":" in line)
+        for key, name in (("VmRSS", "rss_mb"), ("VmData", "data_mb")):
+            if key in kv:
+                self.peak[name] = max(self.peak[name], int(kv[key].split()[0]) / 1024)
 
     def where(self, cell: dict | None, what: str) -> str:
         if cell is None:
@@ -198,6 +211,7 @@ def open_notebook(browser, lab: Lab, name: str) -> Notebook:
 def run_all(nb: Notebook) -> None:
     t0 = time.monotonic()
     nb.phase = "Run All"
+    nb.kernel_pid = int(nb.kernel_exec("import os; print(os.getpid())").strip() or 0)
     nb.page.evaluate("""() => { window.__e2eDone = false;
         window.jupyterapp.commands.execute('notebook:run-all-cells').then(
           () => { window.__e2eDone = true; },
@@ -206,6 +220,7 @@ def run_all(nb: Notebook) -> None:
     while time.monotonic() < deadline:
         s = nb.state()
         nb.saw_progress = max(nb.saw_progress, s["progress"] if s else 0)
+        nb.sample_kernel()
         if s and s["done"]:
             break
         time.sleep(0.5)
@@ -218,12 +233,30 @@ def run_all(nb: Notebook) -> None:
     nb.page.wait_for_timeout(1000)  # let the last widget views attach
 
 
+def record_kernel(nb: Notebook) -> None:
+    """Print and store (build/e2e/kernels.json) the run's wall time and the kernel's peaks."""
+    try:
+        st = Path(f"/proc/{nb.kernel_pid}/stat").read_text()
+        f = st[st.rindex(")") + 2 :].split()
+        cpu = (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        cpu = float("nan")
+    row = {"run_all_wall_s": round(nb.run_seconds), "kernel_cpu_s": round(cpu, 1),
+           "kernel_peak_rss_mb": round(nb.peak["rss_mb"]), "kernel_peak_data_mb": round(nb.peak["data_mb"])}
+    print(f"\n{nb.name}: {row}")
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    path = BUILD_DIR / "kernels.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[nb.name] = row
+    path.write_text(json.dumps(data, indent=1, sort_keys=True))
+
+
 @pytest.fixture(scope="module")
 def nb(request, browser, lab):
     notebook = open_notebook(browser, lab, request.param)
     run_all(notebook)
     notebook.read_cells()
-    print(f"\n{request.param}: Run All took {notebook.run_seconds:.0f} s")
+    record_kernel(notebook)
     yield notebook
     notebook.screenshot()
     try:
@@ -243,6 +276,8 @@ def fail(nb: Notebook, cell: dict | None, what: str):
 @pytest.mark.parametrize("nb", SELECTED, indirect=True)
 def test_every_code_cell_ran_without_unexpected_errors(nb):
     for cell in nb.cells:
+        if not cell["attached"]:
+            fail(nb, cell, "the cell is not attached to the page (is JupyterLab's windowing on?)")
         if cell["type"] != "code" or not cell["source"].strip():
             continue
         if cell["count"] is None:

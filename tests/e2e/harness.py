@@ -254,7 +254,23 @@ def jupyterlab(notebooks: Sequence[Path] | None = None, timeout: float = 120) ->
             raise RuntimeError(f"processes of the test's JupyterLab still running: {left}")
 
 
+def summary() -> int:
+    """Print build/e2e/kernels.json: each notebook's Run All time and kernel peaks."""
+    path = BUILD_DIR / "kernels.json"
+    if not path.exists():
+        return 0
+    rows = json.loads(path.read_text())
+    print(f"{'notebook':<40}{'Run All s':>10}{'kernel CPU s':>14}{'peak RSS MB':>13}{'peak data MB':>14}")
+    for name, r in sorted(rows.items()):
+        print(f"{name:<40}{r['run_all_wall_s']:>10}{r['kernel_cpu_s']:>14}{r['kernel_peak_rss_mb']:>13}"
+              f"{r['kernel_peak_data_mb']:>14}")
+    print(f"screenshots: {BUILD_DIR}")
+    return 0
+
+
 def main(argv: Sequence[str]) -> int:
+    if list(argv) == ["summary"]:
+        return summary()
     if list(argv) == ["chromium"]:
         try:
             print(">> Chromium:", ensure_chromium())
@@ -262,7 +278,7 @@ def main(argv: Sequence[str]) -> int:
             print(f"make e2e: {e}", file=sys.stderr)
             return 2
         return 0
-    print("usage: python tests/e2e/harness.py chromium", file=sys.stderr)
+    print("usage: python tests/e2e/harness.py chromium|summary", file=sys.stderr)
     return 2
 
 
