@@ -86,7 +86,7 @@ clean-env:
 .PHONY: e2e
 e2e: data
 	@"$(PY)" tests/e2e/harness.py chromium
-	@rm -f build/e2e/*.png build/e2e/kernels.json
+	@rm -f build/e2e/*.png build/e2e/kernels.json build/e2e/failures.txt
 	@status=0; "$(PY)" -m pytest -q -p no:cacheprovider tests/e2e/browser_e2e.py || status=$$?; \
 		"$(PY)" tests/e2e/harness.py summary; echo "make e2e: $$SECONDS s in all"; exit $$status
 

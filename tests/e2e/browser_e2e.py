@@ -60,7 +60,7 @@ JS_STATE = """() => {
           running: panel.content.widgets.filter(c => c.model.type === 'code' &&
                    c.node.querySelector('.jp-InputPrompt') &&
                    c.node.querySelector('.jp-InputPrompt').textContent.includes('*')).length,
-          progress: document.querySelectorAll('.jp-NotebookPanel .widget-hprogress, .jp-NotebookPanel progress').length};
+          progress: panel.node.querySelectorAll('.widget-hprogress, progress').length};
 }"""
 
 JS_CELLS = """(mime) => {
@@ -114,6 +114,7 @@ class Notebook:
     cells: list[dict] = field(default_factory=list)
     run_seconds: float = 0.0
     kernel_pid: int = 0
+    panel_id: str = ""
     peak: dict = field(default_factory=lambda: {"rss_mb": 0.0, "data_mb": 0.0})
 
     def sample_kernel(self) -> None:
@@ -132,6 +133,10 @@ class Notebook:
             return f"{self.name}: {what}"
         first = cell["source"].strip().splitlines()[0][:70] if cell["source"].strip() else ""
         return f"{self.name}, cell {cell['index']} ({first!r}): {what}"
+
+    def loc(self, selector: str):
+        """A locator inside this notebook's panel only."""
+        return self.page.locator(f"[id='{self.panel_id}'] {selector}")
 
     def state(self) -> dict | None:
         return self.page.evaluate(JS_STATE)
@@ -205,6 +210,9 @@ def open_notebook(browser, lab: Lab, name: str) -> Notebook:
                   p.sessionContext.session && p.sessionContext.session.kernel &&
                   p.sessionContext.session.kernel.status === 'idle'; }""",
         arg=name, timeout=120_000)
+    nb.panel_id = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+    open_paths = page.evaluate("() => [...window.jupyterapp.shell.widgets('main')].map(w => w.title.label)")
+    assert open_paths == [name], f"{name}: other tabs restored in the page: {open_paths}"
     return nb
 
 
@@ -356,7 +364,7 @@ def test_moving_a_widget_changes_its_output(nb):
     cell, k, kind = tried[0]
     nb.scroll_to(cell["index"])
     before = nb.page.evaluate(JS_WIDGET_OUTPUT, [cell["index"], k])
-    box = nb.page.locator(".jp-Notebook .jp-Cell").nth(cell["index"]).locator(".widget-interact").nth(k)
+    box = nb.loc(".jp-Cell").nth(cell["index"]).locator(".widget-interact").nth(k)
     if kind == "dropdown":
         select = box.locator(".widget-dropdown select").first
         options = select.locator("option").all_inner_texts()
@@ -388,7 +396,7 @@ def test_moving_a_widget_changes_its_output(nb):
 # -- 00: the clip player works offline ----------------------------------------------------
 @pytest.mark.parametrize("nb", only("00_video_as_data.ipynb"), indirect=True)
 def test_clip_player_steps_through_frames_offline(nb):
-    players = nb.page.locator(".jp-Notebook .animation")
+    players = nb.loc(".animation")
     if players.count() == 0:
         fail(nb, None, "no clip player (matplotlib animation) was rendered")
     player = players.first
@@ -423,7 +431,7 @@ RIGHT_MASK = "def my_causal_mask(L):\n    return torch.ones(L, L, dtype=torch.bo
 def _type_and_run(nb: Notebook, index: int, source: str) -> str:
     """Type ``source`` into cell ``index``'s editor as a learner would, run it, return its output text."""
     nb.scroll_to(index)
-    cell = nb.page.locator(".jp-Notebook .jp-Cell").nth(index)
+    cell = nb.loc(".jp-Cell").nth(index)
     editor = cell.locator(".cm-content").first
     editor.click()
     nb.page.keyboard.press("Control+a")
@@ -460,7 +468,7 @@ QID = re.compile(r"\(([a-z]+-\d{3}) ·")
 
 def _quiz_box(nb: Notebook):
     """The first quiz widget: a widget box with a language toggle and a 'Check' button."""
-    boxes = nb.page.locator(".jp-Notebook .widget-vbox").filter(
+    boxes = nb.loc(".widget-vbox").filter(
         has=nb.page.locator(".widget-toggle-buttons")).filter(
         has=nb.page.locator("button", has_text=re.compile(r"^\s*Check\s*$")))
     if boxes.count() == 0:

@@ -158,19 +158,36 @@ def stop_process_group(proc: subprocess.Popen, timeout: float = 20) -> None:
         proc.wait(5)
 
 
-def processes_in_group(pgid: int) -> list[int]:
-    """Process ids (from /proc) whose process group is ``pgid``."""
-    pids = []
+def _stat_fields() -> dict[int, list[str]]:
+    out = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            fields = stat[stat.rindex(")") + 2 :].split()
-            if int(fields[2]) == pgid:
-                pids.append(int(entry.name))
-    return pids
+            out[int(entry.name)] = stat[stat.rindex(")") + 2 :].split()
+    return out
+
+
+def processes_in_group(pgid: int) -> list[int]:
+    """Live process ids (from /proc) whose process group is ``pgid``."""
+    return [pid for pid, f in _stat_fields().items() if int(f[2]) == pgid and f[0] != "Z"]
+
+
+def descendants(pid: int) -> list[int]:
+    """Live descendants of ``pid`` (kernels start in sessions of their own, so not in its group)."""
+    fields = _stat_fields()
+    children: dict[int, list[int]] = {}
+    for p, f in fields.items():
+        if f[0] != "Z":
+            children.setdefault(int(f[1]), []).append(p)
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
 
 
 # -- JupyterLab ---------------------------------------------------------------------------
@@ -194,7 +211,9 @@ class Lab:
     log: Path
 
     def notebook_url(self, name: str) -> str:
-        return f"{self.url}/lab/tree/{name}?token={self.token}"
+        """The notebook alone in a fresh workspace of its own (no tabs restored from another)."""
+        workspace = "e2e-" + "".join(ch if ch.isalnum() else "-" for ch in name)
+        return f"{self.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={self.token}"
 
 
 @contextlib.contextmanager
@@ -247,11 +266,16 @@ def jupyterlab(notebooks: Sequence[Path] | None = None, timeout: float = 120) ->
             raise
         yield lab
     finally:
-        stop_process_group(proc)
-        left = processes_in_group(proc.pid)
+        kids = descendants(proc.pid)  # the kernels, each in a session of its own
+        stop_process_group(proc)  # JupyterLab shuts its kernels down on SIGTERM
+        time.sleep(1)
+        left = sorted(set(processes_in_group(proc.pid)) | {p for p in kids if Path(f"/proc/{p}").exists()})
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         shutil.rmtree(tmp, ignore_errors=True)
         if left:
-            raise RuntimeError(f"processes of the test's JupyterLab still running: {left}")
+            raise RuntimeError(f"processes of the test's JupyterLab still running after it stopped: {left}")
 
 
 def summary() -> int:
