@@ -185,7 +185,7 @@ def test_class_of_three_on_one_hub():
     tag = secrets.token_hex(2)
     users = [f"vdlt{tag}{c}" for c in "abc"[:N_USERS]]
     password, admin_token = secrets.token_hex(12), secrets.token_hex(24)
-    created, acls, hub, kernels = [], [], None, []
+    created, acls, hub, kernels, passed = [], [], None, [], False
     t_start = time.monotonic()
     try:
         for u in users:
@@ -302,6 +302,7 @@ print("; ".join(res))""")
         (BUILD_DIR / "hub-sizing.json").write_text(json.dumps(sizing, indent=1))
         for u, s in sizing.items():
             print(u, s)
+        passed = True
     finally:
         for k in kernels:
             k.close()
@@ -312,13 +313,14 @@ print("; ".join(res))""")
             with contextlib.suppress(OSError):
                 os.removexattr(d, "system.posix_acl_access")
             os.chmod(d, mode)
-        if hub is not None:
-            print(f"hub log: {tmp / 'hub.log'} (kept on failure)")
+        if not passed:
+            print(f"hub log and state kept for reading: {tmp}")
         gone = [u for u in created if _user_exists(u)]
         print(f"hub test took {time.monotonic() - t_start:.0f} s")
     assert not left, f"processes left behind after the hub stopped: {left}"
     assert not gone, f"test users not removed: {gone}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    if passed:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _free(exclude: set[int]) -> int:
