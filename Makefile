@@ -88,3 +88,21 @@ builds: data
 
 test-builds: data
 	COURSE_TEST_BUILDS=1 "$(PY)" -m pytest -q tests/test_builds_full.py
+
+# Browser tests: every notebook in JupyterLab in headless Chromium (tests/e2e/browser_e2e.py).
+# Debian's chromium (installed if missing when root), driven by the Python playwright package;
+# no browser download. E2E_NOTEBOOKS=00,03,09 runs a subset; E2E_PORT fixes the lab's port.
+# Screenshots: build/e2e/.
+.PHONY: e2e
+e2e: data
+	@"$(PY)" tests/e2e/harness.py chromium
+	@rm -f build/e2e/*.png build/e2e/kernels.json build/e2e/failures.txt
+	@status=0; "$(PY)" -m pytest -q -p no:cacheprovider tests/e2e/browser_e2e.py || status=$$?; \
+		"$(PY)" tests/e2e/harness.py summary; echo "make e2e: $$SECONDS s in all"; exit $$status
+
+# A class on one JupyterHub (classroom/jupyterhub_config.py; tests/e2e/hub_e2e.py): as root,
+# three temporary Unix users log in, run notebook 00's first cells, are isolated; everything
+# is stopped and removed afterwards. HUB_TEST_PORT fixes the hub's port.
+.PHONY: hub-test
+hub-test: data
+	"$(PY)" -m pytest -q -s -p no:cacheprovider tests/e2e/hub_e2e.py
