@@ -51,8 +51,9 @@ $(VENV)/.classroom-$(CLASSROOM_HASH): $(VENV)/.installed
 	"$(PY)" -m pip install --quiet -c requirements.txt -r classroom/requirements.txt
 	touch "$@"
 
+# flock: CI runs `make e2e` beside `make test`; their editable installs must not overlap.
 env: $(VENV)/.installed $(VENV)/.classroom-$(CLASSROOM_HASH)
-	@"$(PY)" -m pip install --quiet --no-deps --no-build-isolation -e . > "$(VENV)/editable-install.log" 2>&1 \
+	@flock "$(VENV)/.install.lock" "$(PY)" -m pip install --quiet --no-deps --no-build-isolation -e . > "$(VENV)/editable-install.log" 2>&1 \
 		|| { cat "$(VENV)/editable-install.log"; exit 1; }
 	@ln -sfn "$(VENV)" .venv
 
@@ -71,7 +72,7 @@ test-unit: data
 test-notebooks: data
 	"$(PY)" -m pytest -q $(NBVAL) notebooks
 
-test: lint test-unit test-notebooks
+test: lint test-unit test-notebooks test-builds
 
 doctor: env
 	"$(PY)" -m course_utils doctor

@@ -214,3 +214,15 @@ def test_an_unknown_question_type_renders_generically():
     assert "<code>video</code>" in en and "<details>" in en and en.index("<details>") < en.index("Index clip")
     assert "<li>Index <b>size</b> estimated</li>" in en and "<li>说明采样率</li>" in zh
     assert 'href="../../lessons/05_video_architectures.html#1.-One-budget-for-every-model"' in en
+
+
+def test_random_output_uuids_become_stable_names():
+    """nbconvert gives each JavaScript output a new uuid4 per export: the build renames them in
+    order, consistently, so rebuilding notebook 09 (which has such outputs) gives equal bytes."""
+    from course_utils.build.common import stable_uuids
+
+    a, b = "ef2a31ed-c2ac-4f85-bacf-ef52ebd826b0", "337e064d-88bf-44b8-ae4d-9d4e9229c8c9"
+    html = f'<div id="{a}"></div><script>get("{a}")</script><div id="{b}"></div>'
+    assert stable_uuids(html) == '<div id="output-1"></div><script>get("output-1")</script><div id="output-2"></div>'
+    assert stable_uuids(html.replace(a, "11111111-2222-4333-8444-555555555555")) == stable_uuids(html)
+    assert stable_uuids("no ids here") == "no ids here"

@@ -50,7 +50,7 @@ def test_readme_quickstart_has_two_commands_and_ci_runs_the_test_one():
     commands = [line.split("#")[0].strip() for line in block.splitlines() if line.split("#")[0].strip()]
     assert commands == ["make lab", "make test"]
     ci = (ROOT / ".ci" / "run").read_text()
-    assert re.search(r"^make test$", ci, re.M), "CI must run the README's test command"
+    assert re.search(r"^make test( \|\| test_status=\$\?)?$", ci, re.M), "CI must run the README's test command"
     makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"^test: lint test-unit test-notebooks$", makefile, re.M)
+    assert re.search(r"^test: lint test-unit test-notebooks test-builds$", makefile, re.M)
     assert "--nbval" in makefile and "notebooks" in makefile

@@ -69,8 +69,21 @@ def write_notebook(nb, path: Path) -> None:
     path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
 
 
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b")
+
+
+def stable_uuids(html: str) -> str:
+    """Replace the random uuid4s nbconvert's HTML template gives JavaScript outputs (a new one
+    per export) by ``output-1``, ``output-2``, ... in order of appearance, every occurrence of
+    one uuid by the same name, so that a rebuild gives identical bytes."""
+    names: dict[str, str] = {}
+    return _UUID.sub(lambda m: names.setdefault(m.group(0), f"output-{len(names) + 1}"), html)
+
+
 def write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".html":
+        text = stable_uuids(text)
     path.write_text(text, encoding="utf-8")
 
 

@@ -116,9 +116,10 @@ def find_exercise_cells(nb) -> list[ExerciseCell]:
                     and isinstance(value.args[0], ast.Constant)
                 ):
                     from course_utils import quiz
+                    from course_utils.interview.grading import _namespace
 
                     qid = value.args[0].value
-                    ex, owner, ns = quiz.exercise(qid), f"quiz:{qid}", quiz._namespace()
+                    ex, owner, ns = quiz.exercise(qid), f"quiz:{qid}", _namespace()
             if not isinstance(ex, Exercise):
                 raise ValueError(
                     f"cell {i}: cannot find the exercise of `{ast.unparse(call)}` "

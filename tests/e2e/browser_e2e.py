@@ -546,7 +546,6 @@ JS_NOTEBOOK_SHAPE = """() => { const p = window.jupyterapp.shell.currentWidget;
           counts: p.content.widgets.map(c => c.model.type === 'code' ? c.model.executionCount : null).join(',')}; }"""
 
 
-@pytest.mark.xfail(reason="fixed on branch ivapp", strict=False)
 @pytest.mark.parametrize("nb", only(QUIZ_NB), indirect=True)
 def test_quiz_code_box_keeps_tab_for_indentation(nb):
     box = _quiz_box(nb)
