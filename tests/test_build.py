@@ -226,3 +226,21 @@ def test_random_output_uuids_become_stable_names():
     assert stable_uuids(html) == '<div id="output-1"></div><script>get("output-1")</script><div id="output-2"></div>'
     assert stable_uuids(html.replace(a, "11111111-2222-4333-8444-555555555555")) == stable_uuids(html)
     assert stable_uuids("no ids here") == "no ids here"
+
+
+def test_links_between_notebooks_point_at_the_built_pages():
+    """The question bank's review links name notebooks (``07_x.ipynb#10.-Serving:-the-%60predict%60``):
+    in the built site they go to the .html page, and the anchor loses the inline-code backticks,
+    as nbconvert's heading id does; other links are left alone."""
+    from course_utils.build.common import notebook_links_to_html
+    from course_utils.build.site import _anchor
+
+    html = ('<a href="07_compression_and_deployment.ipynb#10.-Serving:-the-%60predict%60-command">r</a>'
+            '<a href="03_attention.ipynb">a</a><a href="https://x.org/a.ipynb#k">e</a>'
+            '<a href="notes.ipynb#x">n</a>')
+    assert notebook_links_to_html(html) == (
+        '<a href="07_compression_and_deployment.html#10.-Serving:-the-predict-command">r</a>'
+        '<a href="03_attention.html">a</a><a href="https://x.org/a.ipynb#k">e</a>'
+        '<a href="notes.ipynb#x">n</a>')
+    assert _anchor("10. Serving: the `predict` command") == "10.-Serving:-the-predict-command"
+    assert _anchor("5. **Bold** words") == "5.-Bold-words"

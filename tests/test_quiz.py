@@ -637,3 +637,12 @@ def test_unreadable_progress_path_falls_back_without_crashing(_progress_env):
     p.save()
     assert quiz.Progress(p.path).cards["conv-001"]["box"] == 2
     assert _progress_env.is_dir()
+
+
+def test_link_anchors_drop_inline_code_marks_as_jupyterlab_does():
+    """JupyterLab's heading id is the rendered text: "10. Serving: the `predict` command" has
+    the id ``10.-Serving:-the-predict-command``, so a link keeping the backticks goes nowhere."""
+    link = quiz.ref_link({"notebook": "07_compression_and_deployment",
+                          "section": "10. Serving: the `predict` command"})
+    assert link.startswith('<a href="07_compression_and_deployment.ipynb#10.-Serving:-the-predict-command">')
+    assert "`predict`" in link  # the label keeps the heading as written

@@ -80,10 +80,24 @@ def stable_uuids(html: str) -> str:
     return _UUID.sub(lambda m: names.setdefault(m.group(0), f"output-{len(names) + 1}"), html)
 
 
+_NOTEBOOK_LINK = re.compile(r'href="(\d\d_[A-Za-z0-9_]+)\.ipynb(#[^"]*)?"')
+
+
+def notebook_links_to_html(html: str) -> str:
+    """Links between notebooks (``03_attention.ipynb#5.-...``, as the question bank's review
+    links write them) point at the built pages (``03_attention.html#5.-...``); inline-code
+    backticks leave the anchor, as nbconvert's heading ids drop them."""
+    def fix(m: re.Match) -> str:
+        frag = (m.group(2) or "").replace("%60", "").replace("`", "")
+        return f'href="{m.group(1)}.html{frag}"'
+
+    return _NOTEBOOK_LINK.sub(fix, html)
+
+
 def write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".html":
-        text = stable_uuids(text)
+        text = notebook_links_to_html(stable_uuids(text))
     path.write_text(text, encoding="utf-8")
 
 

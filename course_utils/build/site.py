@@ -120,6 +120,7 @@ def _anchor(text: str) -> str:
     (``nbconvert.filters.strings._convert_header_id``)."""
     from urllib.parse import quote
 
+    text = text.replace("`", "").replace("**", "").replace("*", "")  # the rendered heading's text
     return quote(text.strip().replace(" ", "-"), safe="?/:@!$&'()*+,;=")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import html
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -269,10 +270,16 @@ def ref_label(ref: dict[str, str], lang: str = "en") -> str:
     return f"notebooks/{ref['notebook']}.ipynb{sep}§{section_title(ref, lang)}"
 
 
+def heading_anchor(heading: str) -> str:
+    """The id JupyterLab gives a Markdown heading: the *rendered* text (inline-code backticks
+    and emphasis marks gone) with spaces replaced by hyphens."""
+    return re.sub(r"[`*]", "", heading).strip().replace(" ", "-")
+
+
 def ref_link(ref: dict[str, str], lang: str = "en") -> str:
     """An HTML link to the section, relative to the notebooks folder (Jupyter's heading
     anchors are the heading text with spaces replaced by hyphens). The label is in
     ``lang``; the anchor is always the English heading's, the notebooks' own text."""
-    anchor = ref["section"].replace(" ", "-")
+    anchor = heading_anchor(ref["section"])
     href = html.escape(f"{ref['notebook']}.ipynb#{anchor}", quote=True)
     return f'<a href="{href}">{html.escape(ref_label(ref, lang))}</a>'
