@@ -6,17 +6,25 @@ fails the session if a notebook is over its budget. Budgets are for a quiet 2-co
 What is measured is the **CPU time of the notebook's kernel process** (user + system time
 of the process, read from ``/proc/<pid>/stat`` after every cell; the kernel is started
 fresh for each notebook, so its CPU time counts the kernel start and every cell). The
-notebooks compute on one thread (``course_utils.setup()``), so on a quiet machine CPU
-time and wall time agree, while on a busy machine (CI runners, several test sessions on
-two cores) the wall time grows with the load and the CPU time does not: a busy machine
-cannot fail a budget, a notebook that really does more work can. Where ``/proc`` is not
-available (macOS, Windows) the plugin falls back to wall time and says so in the summary
-line. Notebooks themselves never assert a time: they print it.
+notebooks compute on one thread (``course_utils.setup()``), so on a quiet machine CPU time
+and wall time agree. On a busy machine the wall time grows with the load; the CPU time
+grows much less, but it does grow: the processes share caches and memory bandwidth.
+Measured on this course's 2-core machine, quiet against the other core kept busy by the
+browser tests (CI, 2026-12-03): 02 81.5 -> 95.8 s, 04 184.8 -> 230.1 s, 05 100.9 -> 134.1 s,
+08 134.9 -> 164.2 s, i.e. up to 1.33x. So the plugin also measures how busy the machine
+was while the notebook ran (CPU time of every *other* process, from ``/proc/stat``, as a
+share of the other cores) and allows ``1 + BUSY_ALLOWANCE * busy``: 1.0x on a quiet
+machine, 1.4x with the other core fully busy. A busy machine cannot fail a budget; a
+notebook that really does more work still fails on a quiet one, and CI runs nbval quiet
+(``.ci/run`` starts the browser tests after it). Where ``/proc`` is not available (macOS,
+Windows) the plugin falls back to wall time and says so in the summary line. Notebooks
+themselves never assert a time: they print it.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections import defaultdict
 
 import pytest
@@ -34,24 +42,82 @@ NOTEBOOK_BUDGET_SECONDS = {
     "09_interview_prep.ipynb": 60,
 }
 
+BUSY_ALLOWANCE = 0.4  # budget x (1 + 0.4 * busy): measured inflation up to 1.33x at busy ~ 1
+
 _wall: dict[str, float] = defaultdict(float)  # sum of the cells' durations (pytest's clock)
 _cpu: dict[str, float] = {}  # latest CPU time of the notebook's kernel process
+_load_start: dict[str, tuple[float, float, float, float]] = {}  # machine, kernel, own CPU, clock
+_busy: dict[str, float] = {}  # share of the other cores used by other processes (0..1)
 
 
-def process_cpu_seconds(pid: int) -> float | None:
+def process_cpu_seconds(pid: int, children: bool = False) -> float | None:
     """User + system CPU time of process ``pid`` in seconds, or None if unavailable.
 
     Reads fields 14 and 15 (utime, stime, in clock ticks) of ``/proc/<pid>/stat``; threads
     of the process are included. Children that exit and are waited for are not (fields
-    16-17), which is fine: the notebooks load data in the kernel process itself.
+    16-17), which is fine: the notebooks load data in the kernel process itself. With
+    ``children=True`` those are added (used to tell the notebook's own subprocesses, such as
+    notebook 06's ``torchrun`` workers, from other load on the machine).
     """
     try:
         with open(f"/proc/{pid}/stat") as f:
             stat = f.read()
         fields = stat[stat.rindex(")") + 2 :].split()  # the name in parentheses may hold spaces
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+        return ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, AttributeError):
         return None
+
+
+def machine_cpu_seconds() -> float | None:
+    """CPU time spent by every process of the machine so far (all non-idle time of all
+    cores, from the first line of ``/proc/stat``), in seconds; None if unavailable."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        if fields[0] != "cpu":
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[1:9])
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def busy_share(others_cpu: float, wall: float, cpus: int | None = None) -> float:
+    """How busy the machine was: CPU seconds of other processes over ``wall`` seconds, as a
+    share of the cores the notebook did not use (0 = quiet, 1 = every other core busy)."""
+    cpus = cpus or os.cpu_count() or 1
+    if wall <= 0:
+        return 0.0
+    return min(1.0, max(0.0, others_cpu / (max(1, cpus - 1) * wall)))
+
+
+def allowance(busy: float) -> float:
+    """The factor a notebook's budget is multiplied by when the machine was ``busy``."""
+    return 1.0 + BUSY_ALLOWANCE * min(1.0, max(0.0, busy))
+
+
+_clock = time.monotonic
+
+
+def _own_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def _track_load(path: str, kernel_cpu: float) -> None:
+    """Update the busy share of ``path``'s run: other processes' CPU time since its first
+    cell, i.e. the machine's CPU time minus the kernel's (with its finished subprocesses)
+    and this pytest process's."""
+    machine = machine_cpu_seconds()
+    if machine is None:
+        return
+    now = (machine, kernel_cpu, _own_cpu_seconds(), _clock())
+    start = _load_start.setdefault(path, now)
+    wall = now[3] - start[3]
+    if wall >= 1.0:
+        others = (now[0] - start[0]) - (now[1] - start[1]) - (now[2] - start[2])
+        _busy[path] = busy_share(others, wall)
 
 
 def kernel_pid(item: pytest.Item) -> int | None:
@@ -75,6 +141,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         seconds = process_cpu_seconds(pid) if pid is not None else None
         if seconds is not None:
             _cpu[path] = seconds
+            _track_load(path, process_cpu_seconds(pid, children=True) or seconds)
     return outcome
 
 
@@ -91,6 +158,22 @@ def spent_seconds(path: str) -> tuple[float, str]:
     return _wall[path], "wall clock: kernel CPU time unavailable here"
 
 
+def budget_seconds(path: str) -> tuple[float | None, str]:
+    """The budget ``path`` is held to in this run, and a note on the load allowance (empty
+    on a quiet machine or where kernel CPU time is unavailable)."""
+    budget = NOTEBOOK_BUDGET_SECONDS.get(path.rsplit("/", 1)[-1])
+    busy = _busy.get(path, 0.0)
+    if budget is None or path not in _cpu or busy < 0.05:
+        return budget, ""
+    factor = allowance(busy)
+    return budget * factor, f"; machine {busy:.0%} busy: allowed x{factor:.2f} = {budget * factor:.0f} s"
+
+
+def over_budget(path: str) -> bool:
+    budget, _ = budget_seconds(path)
+    return budget is not None and spent_seconds(path)[0] > budget
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if not _wall:
         return
@@ -98,16 +181,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     for path in sorted(_wall):
         seconds, clock = spent_seconds(path)
         budget = NOTEBOOK_BUDGET_SECONDS.get(path.rsplit("/", 1)[-1])
-        verdict = "ok" if budget is None or seconds <= budget else "OVER BUDGET"
+        _, note = budget_seconds(path)
+        verdict = "OVER BUDGET" if over_budget(path) else "ok"
         terminalreporter.write_line(
-            f"{path}: {seconds:.1f} s {clock} (wall {_wall[path]:.1f} s; budget {budget} s) {verdict}"
+            f"{path}: {seconds:.1f} s {clock} (wall {_wall[path]:.1f} s; budget {budget} s{note}) {verdict}"
         )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    over = [
-        p for p in _wall
-        if (b := NOTEBOOK_BUDGET_SECONDS.get(p.rsplit("/", 1)[-1])) is not None and spent_seconds(p)[0] > b
-    ]
+    over = [p for p in _wall if over_budget(p)]
     if over and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
