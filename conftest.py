@@ -11,7 +11,8 @@ and wall time agree. On a busy machine the wall time grows with the load; the CP
 grows much less, but it does grow: the processes share caches and memory bandwidth.
 Measured on this course's 2-core machine, quiet against the other core kept busy by the
 browser tests (CI, 2026-12-03): 02 81.5 -> 95.8 s, 04 184.8 -> 230.1 s, 05 100.9 -> 134.1 s,
-08 134.9 -> 164.2 s, i.e. up to 1.33x. So the plugin also measures how busy the machine
+08 134.9 -> 164.2 s, i.e. up to 1.33x (pairs measured at different times, so part of each gap
+is the VM's own speed drift). So the plugin also measures how busy the machine
 was while the notebook ran (CPU time of every *other* process, from ``/proc/stat``, as a
 share of the other cores) and allows ``1 + BUSY_ALLOWANCE * busy``: 1.0x on a quiet
 machine, 1.4x with the other core fully busy. A busy machine cannot fail a budget; a

@@ -120,8 +120,9 @@ def _anchor(text: str) -> str:
     (``nbconvert.filters.strings._convert_header_id``)."""
     from urllib.parse import quote
 
-    text = text.replace("`", "").replace("**", "").replace("*", "")  # the rendered heading's text
-    return quote(text.strip().replace(" ", "-"), safe="?/:@!$&'()*+,;=")
+    from course_utils.interview.bank import heading_anchor
+
+    return quote(heading_anchor(text), safe="?/:@!$&'()*+,;=")
 
 
 def _sections(nb) -> list[tuple[str, str]]:
