@@ -143,3 +143,76 @@ def test_a_spinning_process_makes_the_machine_busy():
         conftest._load_start.pop(path, None)
         conftest._busy.pop(path, None)
     assert busy >= 0.5, busy
+
+
+def test_speed_factor_only_loosens_and_is_capped():
+    ref = conftest.PROBE_REFERENCE_MS
+    assert conftest.speed_factor(None, 0) == 1.0
+    assert conftest.speed_factor(ref * 2, conftest.PROBE_MIN_SAMPLES - 1) == 1.0  # too few samples: no allowance
+    assert conftest.speed_factor(ref * 0.5, 50) == 1.0  # a fast moment never tightens a budget
+    assert conftest.speed_factor(ref, 50) == 1.0
+    assert abs(conftest.speed_factor(ref * 1.1, 50) - 1.1) < 1e-12
+    assert conftest.speed_factor(ref * 10, 50) == conftest.SPEED_CAP  # not a blank cheque
+    assert 1.2 < conftest.SPEED_CAP <= 1.5
+
+
+def test_slow_machine_allowance_combines_with_load_and_a_real_overrun_still_fails():
+    path = "notebooks/08_vae_and_diffusion.ipynb"
+    ref = conftest.PROBE_REFERENCE_MS
+    try:
+        conftest._wall[path], conftest._cpu[path], conftest._busy[path] = 190.0, 190.0, 0.0
+        conftest._speed[path] = (ref, 60)  # usual speed: the stated 180 s, 190 s fails
+        assert conftest.budget_seconds(path) == (180, "") and conftest.over_budget(path)
+        conftest._speed[path] = (ref * 1.1, 60)  # the host ran 10% slow: 198 s allowed
+        budget, note = conftest.budget_seconds(path)
+        assert abs(budget - 198.0) < 1e-9 and "machine slow" in note and "x1.10" in note and "60 samples" in note
+        assert not conftest.over_budget(path)
+        conftest._speed[path] = (ref * 1.1, 3)  # three samples prove nothing
+        assert conftest.budget_seconds(path) == (180, "")
+        conftest._speed[path], conftest._busy[path] = (ref * 1.1, 60), 0.5  # both: 180 x 1.2 x 1.1
+        budget, note = conftest.budget_seconds(path)
+        assert abs(budget - 180 * 1.2 * 1.1) < 1e-9 and "50% busy" in note and "machine slow" in note
+        conftest._cpu[path] = 300.0  # far more work than load and speed explain still fails
+        assert conftest.over_budget(path)
+    finally:
+        for d in (conftest._wall, conftest._cpu, conftest._busy, conftest._speed):
+            d.pop(path, None)
+
+
+def test_probe_cpu_is_not_load(monkeypatch):
+    """The probe's own CPU time is subtracted like pytest's, and its median over the notebook's run is kept."""
+    clock = {"machine": 100.0, "own": 5.0, "t": 0.0}
+    fake = SimpleNamespace(cpu=1.0, cpu_seconds=lambda: fake.cpu, median_ms=lambda a, b: (12.0, 20))
+    monkeypatch.setattr(conftest, "machine_cpu_seconds", lambda: clock["machine"])
+    monkeypatch.setattr(conftest, "_own_cpu_seconds", lambda: clock["own"])
+    monkeypatch.setattr(conftest, "_clock", lambda: clock["t"])
+    monkeypatch.setattr(conftest, "_probe", fake)
+    path = "x/probe.ipynb"
+    try:
+        conftest._track_load(path, 10.0)
+        fake.cpu = 3.0  # the probe used 2 s, the kernel 10 s: no other load
+        clock.update(machine=100.0 + 10.0 + 2.0, t=10.0)
+        conftest._track_load(path, 20.0)
+        assert conftest._busy[path] == 0.0
+        assert conftest._speed[path] == (12.0, 20)
+    finally:
+        for d in (conftest._load_start, conftest._busy, conftest._speed):
+            d.pop(path, None)
+
+
+def test_the_real_probe_reports_its_speed_and_stops():
+    probe = conftest.SpeedProbe(period=0.05)
+    try:
+        deadline = time.monotonic() + 120
+        while len(probe.samples) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(probe.samples) >= 5, "the probe printed no samples"
+        start, end = probe.samples[0][0], probe.samples[-1][0]
+        median, n = probe.median_ms(start, end)
+        assert n == len([s for s in probe.samples if start <= s[0] <= end]) and n >= 5
+        assert 0.5 < median < 1000, median  # milliseconds of CPU for a fixed small workload
+        assert probe.median_ms(end + 1, end + 2) == (None, 0)
+        assert 0.0 < probe.cpu_seconds() < 120
+    finally:
+        probe.stop()
+    assert probe.proc.poll() is not None  # no probe left running
