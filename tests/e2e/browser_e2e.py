@@ -504,8 +504,8 @@ def _goto(nb: Notebook, box, types: tuple[str, ...], skip: set[str] = frozenset(
     """Rewind to the first question with ◀, then press ▶ until the quiz shows one of ``types`` (not in ``skip``).
 
     Each press waits for the widget to move before the next one: a press sent while the previous one is still
-    being handled by the kernel would skip a question (stop 19's CI failure: the code question was passed over
-    by an earlier test, and this helper only moved forward).
+    being handled by the kernel skips a question. Rewinding first means an earlier test that left the widget
+    past the wanted question cannot hide it (both happened in CI: the code question was passed over).
     """
     for _ in range(40):
         m = COUNTER.search(box.inner_text())
